@@ -1,0 +1,190 @@
+//! The train loop of one algorithm on one task (SPEC 4).
+
+use crate::interpreter::{Program, run, sigmoid};
+use crate::memory::{FEATURES, LABEL, Memory, PREDICTION};
+use crate::rng::Rng;
+use crate::tasks::{EvalType, Task};
+
+/// 2/π, the scale of FlipAndSquash.
+const TWO_OVER_PI: f64 = 0.636_619_772_367_581_4;
+
+/// Maps an error in [0, ∞) onto a fitness in (0, 1]; NaN and ∞ map to 0.
+pub fn flip_and_squash(x: f64) -> f64 {
+    if x.is_finite() {
+        1.0 - TWO_OVER_PI * x.atan()
+    } else {
+        0.0
+    }
+}
+
+/// Per-example absolute errors of the first epoch, as the FEC probe records them.
+#[derive(Debug, Default, Clone)]
+pub struct Errors {
+    /// |label - prediction| after each training Predict.
+    pub train: Vec<f64>,
+    /// The error of each validation example.
+    pub valid: Vec<f64>,
+}
+
+impl Errors {
+    /// Empties both lists.
+    pub fn clear(&mut self) {
+        self.train.clear();
+        self.valid.clear();
+    }
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// The best validation fitness over epochs, in [0, 1].
+    pub fitness: f64,
+    /// Training steps executed.
+    pub train_steps: u64,
+}
+
+/// Runs the train loop on one task and returns the best validation fitness over epochs.
+///
+/// The memory is wiped and Setup runs first. `num_train` training steps are taken over all
+/// epochs (capped by the task's examples × epochs), and `num_valid` validation examples are
+/// scored after each epoch. With `errors`, the first epoch's errors are recorded.
+#[allow(clippy::too_many_arguments)]
+pub fn execute<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+    mut errors: Option<&mut Errors>,
+) -> Outcome {
+    memory.wipe();
+    run(&program.setup, memory, rng);
+    let total = num_train.min(task.max_train_examples());
+    let per_epoch = task.train_labels.len();
+    let mut remaining = total;
+    let mut position = 0usize;
+    let mut best = 0.0f64;
+    let mut steps = 0u64;
+    while remaining > 0 {
+        let chunk = per_epoch.min(remaining);
+        let first = remaining == total;
+        let record = if first { errors.as_deref_mut() } else { None };
+        let trained = train(program, task, position, chunk, max_abs_error, memory, rng, record);
+        steps += trained.steps;
+        position += chunk;
+        if !trained.ok {
+            if first {
+                best = 0.0;
+            }
+            break;
+        }
+        remaining -= chunk;
+        let record = if first { errors.as_deref_mut() } else { None };
+        let fitness = validate(program, task, num_valid, max_abs_error, memory, rng, record);
+        best = best.max(fitness);
+    }
+    Outcome {
+        fitness: best,
+        train_steps: steps,
+    }
+}
+
+struct Trained {
+    ok: bool,
+    steps: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn train<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    start: usize,
+    count: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+    mut errors: Option<&mut Errors>,
+) -> Trained {
+    let per_epoch = task.train_labels.len();
+    let accuracy = task.eval_type == EvalType::Accuracy;
+    for t in start..start + count {
+        let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
+        let features = &task.train_features[example];
+        let label = task.train_labels[example];
+        memory.vectors[FEATURES as usize] = *features;
+        memory.scalars[LABEL as usize] = 0.0;
+        run(&program.predict, memory, rng);
+        let s1 = &mut memory.scalars[PREDICTION as usize];
+        if accuracy {
+            *s1 = sigmoid(*s1);
+        }
+        let error = (label - *s1).abs();
+        if error.is_nan() || error > max_abs_error {
+            return Trained {
+                ok: false,
+                steps: (t - start + 1) as u64,
+            };
+        }
+        if let Some(e) = errors.as_deref_mut() {
+            e.train.push(error);
+        }
+        memory.vectors[FEATURES as usize] = *features;
+        memory.scalars[LABEL as usize] = label;
+        run(&program.learn, memory, rng);
+    }
+    Trained {
+        ok: true,
+        steps: count as u64,
+    }
+}
+
+#[inline]
+fn validate<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+    mut errors: Option<&mut Errors>,
+) -> f64 {
+    let steps = task.valid_steps();
+    let mut loss = 0.0;
+    for k in 0..num_valid.min(steps) {
+        memory.vectors[FEATURES as usize] = task.valid_features[k];
+        memory.scalars[LABEL as usize] = 0.0;
+        run(&program.predict, memory, rng);
+        let prediction = memory.scalars[PREDICTION as usize];
+        let label = task.valid_labels[k];
+        let error = match task.eval_type {
+            EvalType::RmsError => label - prediction,
+            EvalType::Accuracy => {
+                let p = sigmoid(prediction);
+                if !(0.0..=1.0).contains(&p) && !p.is_nan() {
+                    f64::INFINITY
+                } else if (label > 0.5) == (p > 0.5) {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+        };
+        if error.is_nan() || error.abs() > max_abs_error {
+            return 0.0;
+        }
+        if let Some(e) = errors.as_deref_mut() {
+            e.valid.push(error.abs());
+        }
+        loss += match task.eval_type {
+            EvalType::RmsError => error * error,
+            EvalType::Accuracy => error,
+        };
+    }
+    match task.eval_type {
+        EvalType::RmsError => flip_and_squash((loss / steps as f64).sqrt()),
+        EvalType::Accuracy => 1.0 - loss / steps as f64,
+    }
+}

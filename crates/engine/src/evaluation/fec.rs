@@ -1,0 +1,206 @@
+//! Functional equivalence checking (SPEC 7): a cache of fitnesses keyed by a probe's errors.
+
+use lru::LruCache;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroUsize;
+
+/// FEC settings (`search.fec` in a config).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FecConfig {
+    /// Training examples the probe runs (at most 100).
+    pub num_train_examples: usize,
+    /// Validation examples the probe scores (at most 100).
+    pub num_valid_examples: usize,
+    /// Entries the cache keeps (more than 1).
+    #[serde(default = "default_cache_size")]
+    pub cache_size: usize,
+    /// An entry is forgotten after this many hits, so that it is evaluated afresh (0: never).
+    #[serde(default = "default_forget_every")]
+    pub forget_every: u64,
+}
+
+fn default_cache_size() -> usize {
+    100_000
+}
+
+fn default_forget_every() -> u64 {
+    100
+}
+
+impl FecConfig {
+    /// Checks the ranges, naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.num_train_examples == 0 || self.num_train_examples > 100 {
+            return Err(format!(
+                "search.fec.num_train_examples = {} is out of range 1..=100",
+                self.num_train_examples
+            ));
+        }
+        if self.num_valid_examples == 0 || self.num_valid_examples > 100 {
+            return Err(format!(
+                "search.fec.num_valid_examples = {} is out of range 1..=100",
+                self.num_valid_examples
+            ));
+        }
+        if self.cache_size < 2 {
+            return Err("search.fec.cache_size must be more than 1".into());
+        }
+        if self.forget_every == 1 {
+            return Err("search.fec.forget_every must be 0 (never) or more than 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// One 64-bit mixing step (Bob Jenkins' evahash mix, as SPEC 6.2 lists it).
+pub fn hash_combine(seed: u64, h: u64) -> u64 {
+    let (mut a, mut b, mut c) = (0x9e37_79b9u64, seed, h);
+    macro_rules! mix {
+        ($x:ident, $y:ident, $z:ident, $op:tt $s:literal) => {
+            $x = $x.wrapping_sub($y);
+            $x = $x.wrapping_sub($z);
+            $x ^= $z $op $s;
+        };
+    }
+    mix!(a, b, c, >> 43);
+    mix!(b, c, a, << 9);
+    mix!(c, a, b, >> 8);
+    mix!(a, b, c, >> 38);
+    mix!(b, c, a, << 23);
+    mix!(c, a, b, >> 5);
+    mix!(a, b, c, >> 35);
+    mix!(b, c, a, << 49);
+    mix!(c, a, b, >> 11);
+    mix!(a, b, c, >> 12);
+    mix!(b, c, a, << 18);
+    mix!(c, a, b, >> 22);
+    c
+}
+
+/// The bits of an error as hashed: ±0 hash alike.
+fn error_bits(x: f64) -> u64 {
+    if x == 0.0 { 0 } else { x.to_bits() }
+}
+
+/// The FEC key of a probe: its exact errors, the task and the training budget.
+pub fn probe_hash(train: &[f64], valid: &[f64], task_index: usize, num_train: usize) -> u64 {
+    let mut h = 42u64;
+    for &e in train.iter().chain(valid) {
+        h = hash_combine(h, error_bits(e));
+    }
+    h = hash_combine(h, task_index as u64);
+    hash_combine(h, num_train as u64)
+}
+
+/// Counts of cache use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FecStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that needed a full evaluation.
+    pub misses: u64,
+}
+
+impl FecStats {
+    /// The fraction of lookups that hit, 0 when there were none.
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 { 0.0 } else { self.hits as f64 / total as f64 }
+    }
+}
+
+/// The LRU cache of fitnesses by probe hash.
+pub struct FecCache {
+    entries: LruCache<u64, (f64, u64)>,
+    forget_every: u64,
+    /// Hit and miss counts.
+    pub stats: FecStats,
+}
+
+impl FecCache {
+    /// An empty cache.
+    pub fn new(config: &FecConfig) -> FecCache {
+        FecCache {
+            entries: LruCache::new(NonZeroUsize::new(config.cache_size.max(2)).expect("nonzero")),
+            forget_every: config.forget_every,
+            stats: FecStats::default(),
+        }
+    }
+
+    /// The cached fitness for a hash; a hit moves it to the front and may forget it.
+    pub fn lookup(&mut self, hash: u64) -> Option<f64> {
+        let Some(entry) = self.entries.get_mut(&hash) else {
+            self.stats.misses += 1;
+            return None;
+        };
+        self.stats.hits += 1;
+        entry.1 += 1;
+        let fitness = entry.0;
+        if self.forget_every != 0 && entry.1 >= self.forget_every {
+            self.entries.pop(&hash);
+        }
+        Some(fitness)
+    }
+
+    /// Records a fitness, evicting the least recently used entry when full.
+    pub fn insert(&mut self, hash: u64, fitness: f64) {
+        self.entries.put(hash, (fitness, 1));
+    }
+
+    /// Number of entries held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(cache_size: usize, forget_every: u64) -> FecConfig {
+        FecConfig {
+            num_train_examples: 10,
+            num_valid_examples: 10,
+            cache_size,
+            forget_every,
+        }
+    }
+
+    #[test]
+    fn hash_depends_on_every_input_and_treats_signed_zeros_alike() {
+        let base = probe_hash(&[0.5, 1.0], &[0.25], 0, 100);
+        assert_ne!(base, probe_hash(&[0.5, 1.0], &[0.26], 0, 100));
+        assert_ne!(base, probe_hash(&[0.5, 1.0], &[0.25], 1, 100));
+        assert_ne!(base, probe_hash(&[0.5, 1.0], &[0.25], 0, 0));
+        assert_ne!(base, probe_hash(&[1.0, 0.5], &[0.25], 0, 100));
+        assert_eq!(probe_hash(&[0.0], &[], 0, 1), probe_hash(&[-0.0], &[], 0, 1));
+    }
+
+    #[test]
+    fn lru_evicts_the_least_recently_used() {
+        let mut c = FecCache::new(&config(2, 0));
+        c.insert(1, 0.1);
+        c.insert(2, 0.2);
+        assert_eq!(c.lookup(1), Some(0.1));
+        c.insert(3, 0.3);
+        assert_eq!(c.lookup(2), None);
+        assert_eq!(c.lookup(1), Some(0.1));
+        assert_eq!(c.lookup(3), Some(0.3));
+        assert_eq!(c.stats, FecStats { hits: 3, misses: 1 });
+    }
+
+    #[test]
+    fn entries_are_forgotten_after_forget_every_uses() {
+        let mut c = FecCache::new(&config(10, 3));
+        c.insert(7, 0.7);
+        assert_eq!(c.lookup(7), Some(0.7)); // count 2
+        assert_eq!(c.lookup(7), Some(0.7)); // count 3: answered, then forgotten
+        assert_eq!(c.lookup(7), None);
+    }
+}

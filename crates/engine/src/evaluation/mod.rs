@@ -1,0 +1,180 @@
+//! Evaluation: an algorithm scored on every task of a collection, with FEC and a train budget.
+
+pub mod budget;
+pub mod executor;
+pub mod fec;
+
+pub use budget::{BudgetConfig, Cost, TrainBudget};
+pub use executor::{Errors, Outcome, execute, flip_and_squash};
+pub use fec::{FecCache, FecConfig, FecStats};
+
+use crate::interpreter::Program;
+use crate::memory::{Memory, MemorySizes};
+use crate::program::Algorithm;
+use crate::rng::{Rng, salt};
+use crate::tasks::Task;
+use serde::{Deserialize, Serialize};
+
+/// How the fitnesses of several tasks combine into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combination {
+    /// The arithmetic mean.
+    #[default]
+    Mean,
+    /// The upper median (the element at position n/2 after sorting).
+    Median,
+}
+
+impl Combination {
+    /// Combines task fitnesses.
+    pub fn combine(self, fitnesses: &[f64]) -> f64 {
+        if fitnesses.is_empty() {
+            return 0.0;
+        }
+        match self {
+            Combination::Mean => fitnesses.iter().sum::<f64>() / fitnesses.len() as f64,
+            Combination::Median => {
+                let mut sorted = fitnesses.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                sorted[sorted.len() / 2]
+            }
+        }
+    }
+}
+
+/// Settings shared by every evaluation of an experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalSettings {
+    /// Memory sizes.
+    pub sizes: MemorySizes,
+    /// A training or validation error above this stops the run (fitness 0 if in the first epoch).
+    pub max_abs_error: f64,
+    /// How task fitnesses combine.
+    pub combination: Combination,
+    /// FEC, if used.
+    pub fec: Option<FecConfig>,
+    /// The train budget, if used.
+    pub budget: Option<TrainBudget>,
+}
+
+impl EvalSettings {
+    /// Plain settings: no FEC, no budget, mean combination.
+    pub fn plain(sizes: MemorySizes, max_abs_error: f64) -> Self {
+        EvalSettings {
+            sizes,
+            max_abs_error,
+            combination: Combination::Mean,
+            fec: None,
+            budget: None,
+        }
+    }
+}
+
+/// Scores algorithms on a fixed list of tasks of feature size `F`.
+pub struct Evaluator<const F: usize> {
+    tasks: Vec<Task<F>>,
+    settings: EvalSettings,
+    fec: Option<FecCache>,
+    memory: Memory<F>,
+    errors: Errors,
+    /// Training steps run so far, FEC probes included.
+    pub train_steps: u64,
+}
+
+impl<const F: usize> Evaluator<F> {
+    /// An evaluator of these tasks.
+    pub fn new(tasks: Vec<Task<F>>, settings: EvalSettings) -> Self {
+        let fec = settings.fec.as_ref().map(FecCache::new);
+        Evaluator {
+            memory: Memory::new(settings.sizes),
+            tasks,
+            settings,
+            fec,
+            errors: Errors::default(),
+            train_steps: 0,
+        }
+    }
+
+    /// The tasks.
+    pub fn tasks(&self) -> &[Task<F>] {
+        &self.tasks
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &EvalSettings {
+        &self.settings
+    }
+
+    /// FEC hit and miss counts (zero without FEC).
+    pub fn fec_stats(&self) -> FecStats {
+        self.fec.as_ref().map(|c| c.stats).unwrap_or_default()
+    }
+
+    /// The combined fitness of an algorithm; `seed` feeds its random ops.
+    pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> Result<f64, String> {
+        let per_task = self.evaluate_tasks(algorithm, seed, 0..self.tasks.len())?;
+        Ok(self.settings.combination.combine(&per_task))
+    }
+
+    /// The fitness of an algorithm on each task of a range of the task list.
+    pub fn evaluate_tasks(
+        &mut self,
+        algorithm: &Algorithm,
+        seed: u64,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<f64>, String> {
+        let program = Program::compile(algorithm, &self.settings.sizes, F)?;
+        let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
+        let mut rng = Rng::new(seed, salt::EVALUATION);
+        Ok(range
+            .map(|t| self.evaluate_task(&program, cost, t, &mut rng))
+            .collect())
+    }
+
+    fn evaluate_task(&mut self, program: &Program, cost: Option<Cost>, t: usize, rng: &mut Rng) -> f64 {
+        let task = &self.tasks[t];
+        let max_train = task.max_train_examples();
+        let n = match (self.settings.budget, cost) {
+            (Some(budget), Some(cost)) => budget.train_examples(cost, max_train),
+            _ => max_train,
+        };
+        let max_abs_error = self.settings.max_abs_error;
+        let mut key = None;
+        if let (Some(cache), Some(fec)) = (self.fec.as_mut(), self.settings.fec.as_ref()) {
+            self.errors.clear();
+            let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
+            let probe = execute(
+                program,
+                task,
+                fec.num_train_examples.min(n),
+                fec.num_valid_examples,
+                max_abs_error,
+                &mut self.memory,
+                &mut probe_rng,
+                Some(&mut self.errors),
+            );
+            self.train_steps += probe.train_steps;
+            let hash = fec::probe_hash(&self.errors.train, &self.errors.valid, task.index, n);
+            if let Some(fitness) = cache.lookup(hash) {
+                return fitness;
+            }
+            key = Some(hash);
+        }
+        let outcome = execute(
+            program,
+            task,
+            n,
+            task.valid_steps(),
+            max_abs_error,
+            &mut self.memory,
+            rng,
+            None,
+        );
+        self.train_steps += outcome.train_steps;
+        if let (Some(cache), Some(hash)) = (self.fec.as_mut(), key) {
+            cache.insert(hash, outcome.fitness);
+        }
+        outcome.fitness
+    }
+}

@@ -1,0 +1,93 @@
+//! The scalar, vector and matrix memories an algorithm computes in.
+
+use serde::{Deserialize, Serialize};
+
+/// Address of the label (set to 0 during Predict, to the label during Learn).
+pub const LABEL: u16 = 0;
+/// Address of the prediction, read after Predict.
+pub const PREDICTION: u16 = 1;
+/// Address of the features vector.
+pub const FEATURES: u16 = 0;
+/// The largest memory size allowed for each kind.
+pub const MAX_SIZE: u16 = 256;
+
+/// How many scalars, vectors and matrices an algorithm may address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySizes {
+    /// Number of scalar addresses (at least 2: s0 is the label, s1 the prediction).
+    pub scalars: u16,
+    /// Number of vector addresses (at least 1: v0 is the features).
+    pub vectors: u16,
+    /// Number of matrix addresses (at least 1).
+    pub matrices: u16,
+}
+
+impl Default for MemorySizes {
+    fn default() -> Self {
+        MemorySizes {
+            scalars: 20,
+            vectors: 20,
+            matrices: 20,
+        }
+    }
+}
+
+impl MemorySizes {
+    /// The number of addresses of a kind.
+    pub fn of(&self, kind: crate::ops::Kind) -> u16 {
+        match kind {
+            crate::ops::Kind::Scalar => self.scalars,
+            crate::ops::Kind::Vector => self.vectors,
+            crate::ops::Kind::Matrix => self.matrices,
+        }
+    }
+
+    /// Checks the sizes are within the supported ranges, naming the offending field.
+    pub fn check(&self) -> Result<(), String> {
+        let check = |name: &str, v: u16, min: u16| {
+            if v < min || v > MAX_SIZE {
+                Err(format!("memory.{name} = {v} is out of range {min}..={MAX_SIZE}"))
+            } else {
+                Ok(())
+            }
+        };
+        check("scalars", self.scalars, 2)?;
+        check("vectors", self.vectors, 1)?;
+        check("matrices", self.matrices, 1)
+    }
+}
+
+/// A vector of the feature size.
+pub type Vector<const F: usize> = [f64; F];
+/// A row-major F×F matrix.
+pub type Matrix<const F: usize> = [[f64; F]; F];
+
+/// The three typed memories of one running algorithm.
+#[derive(Debug, Clone)]
+pub struct Memory<const F: usize> {
+    /// Scalar cells.
+    pub scalars: Vec<f64>,
+    /// Vector cells.
+    pub vectors: Vec<Vector<F>>,
+    /// Matrix cells.
+    pub matrices: Vec<Matrix<F>>,
+}
+
+impl<const F: usize> Memory<F> {
+    /// A zeroed memory of the given sizes.
+    pub fn new(sizes: MemorySizes) -> Self {
+        Memory {
+            scalars: vec![0.0; sizes.scalars as usize],
+            vectors: vec![[0.0; F]; sizes.vectors as usize],
+            matrices: vec![[[0.0; F]; F]; sizes.matrices as usize],
+        }
+    }
+
+    /// Sets every cell to zero.
+    pub fn wipe(&mut self) {
+        self.scalars.fill(0.0);
+        self.vectors.fill([0.0; F]);
+        self.matrices.fill([[0.0; F]; F]);
+    }
+}

@@ -1,0 +1,248 @@
+//! Algorithms: three lists of instructions (Setup, Predict, Learn), their text and JSON forms.
+
+mod random;
+mod text;
+
+pub use text::{ParseError, parse, parse_file};
+
+use crate::memory::MemorySizes;
+use crate::ops::{Data, Kind, Op};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One instruction: an op, its addresses and its immediate data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instruction {
+    /// The op.
+    pub op: Op,
+    /// First input address.
+    #[serde(default)]
+    pub in1: u16,
+    /// Second input address.
+    #[serde(default)]
+    pub in2: u16,
+    /// Output address.
+    #[serde(default)]
+    pub out: u16,
+    /// The constant of a scalar const set.
+    #[serde(default)]
+    pub activation: f64,
+    /// Index fractions and values of the other set ops (SPEC 2.1).
+    #[serde(default)]
+    pub data: [f32; 3],
+}
+
+impl Instruction {
+    /// An instruction that does nothing.
+    pub const NO_OP: Instruction = Instruction {
+        op: Op::NoOp,
+        in1: 0,
+        in2: 0,
+        out: 0,
+        activation: 0.0,
+        data: [0.0; 3],
+    };
+
+    /// An instruction with the given op and addresses and no data.
+    pub fn new(op: Op, in1: u16, in2: u16, out: u16) -> Self {
+        Instruction {
+            op,
+            in1,
+            in2,
+            out,
+            ..Self::NO_OP
+        }
+    }
+
+    /// A unary instruction `out = op(in1)`.
+    pub fn unary(op: Op, in1: u16, out: u16) -> Self {
+        Self::new(op, in1, 0, out)
+    }
+
+    /// A scalar const set `s[out] = value`.
+    pub fn constant(out: u16, value: f64) -> Self {
+        Instruction {
+            activation: value,
+            ..Self::new(Op::ScalarConstSet, 0, 0, out)
+        }
+    }
+
+    /// A set op with its data fields.
+    pub fn set(op: Op, out: u16, data: [f32; 3]) -> Self {
+        Instruction {
+            data,
+            ..Self::new(op, 0, 0, out)
+        }
+    }
+
+    /// The (kind, address) pairs this instruction reads.
+    pub fn reads(&self) -> impl Iterator<Item = (Kind, u16)> + '_ {
+        let addrs = [self.in1, self.in2];
+        self.op.info().inputs.iter().zip(addrs).map(|(k, a)| (*k, a))
+    }
+
+    /// The (kind, address) this instruction writes, if any.
+    pub fn writes(&self) -> Option<(Kind, u16)> {
+        self.op.info().output.map(|k| (k, self.out))
+    }
+
+    /// Checks addresses against memory sizes and index data against [0, 1).
+    pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
+        for (kind, addr) in self.reads().chain(self.writes()) {
+            if addr >= sizes.of(kind) {
+                return Err(address_error(kind, addr, sizes));
+            }
+        }
+        let indices: &[f32] = match self.op.info().data {
+            Data::VectorElement => &self.data[..1],
+            Data::MatrixElement => &self.data[..2],
+            _ => &[],
+        };
+        for &f in indices {
+            if !(0.0..1.0).contains(&f) {
+                return Err(format!(
+                    "index fraction {f:?} is outside [0, 1) (an index is written as a fraction of the feature size)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn address_error(kind: Kind, addr: u16, sizes: &MemorySizes) -> String {
+    let n = sizes.of(kind);
+    let l = kind.letter();
+    format!(
+        "address {l}{addr} is beyond the memory: there are {n} {} addresses ({l}0..{l}{})",
+        kind.noun(),
+        n.saturating_sub(1)
+    )
+}
+
+/// One of the three component functions of an algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    /// Runs once, before training.
+    Setup,
+    /// Runs on every example; leaves the prediction in s1.
+    Predict,
+    /// Runs after Predict on every training example, with the label in s0.
+    Learn,
+}
+
+impl Component {
+    /// The three components in execution order.
+    pub const ALL: [Component; 3] = [Component::Setup, Component::Predict, Component::Learn];
+
+    /// The name printed in the program text (`def Setup():`).
+    pub fn title(self) -> &'static str {
+        match self {
+            Component::Setup => "Setup",
+            Component::Predict => "Predict",
+            Component::Learn => "Learn",
+        }
+    }
+}
+
+/// An algorithm: the instructions of Setup, Predict and Learn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Algorithm {
+    /// Setup instructions.
+    #[serde(default)]
+    pub setup: Vec<Instruction>,
+    /// Predict instructions.
+    #[serde(default)]
+    pub predict: Vec<Instruction>,
+    /// Learn instructions.
+    #[serde(default)]
+    pub learn: Vec<Instruction>,
+}
+
+impl Algorithm {
+    /// The instructions of one component.
+    pub fn component(&self, c: Component) -> &Vec<Instruction> {
+        match c {
+            Component::Setup => &self.setup,
+            Component::Predict => &self.predict,
+            Component::Learn => &self.learn,
+        }
+    }
+
+    /// The instructions of one component, mutably.
+    pub fn component_mut(&mut self, c: Component) -> &mut Vec<Instruction> {
+        match c {
+            Component::Setup => &mut self.setup,
+            Component::Predict => &mut self.predict,
+            Component::Learn => &mut self.learn,
+        }
+    }
+
+    /// Total number of instructions.
+    pub fn len(&self) -> usize {
+        self.setup.len() + self.predict.len() + self.learn.len()
+    }
+
+    /// Whether all three components are empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether any instruction draws random numbers.
+    pub fn has_random_ops(&self) -> bool {
+        Component::ALL
+            .iter()
+            .any(|&c| self.component(c).iter().any(|i| i.op.info().random))
+    }
+
+    /// Checks every instruction against memory sizes, naming the first bad one.
+    pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
+        for c in Component::ALL {
+            for (i, ins) in self.component(c).iter().enumerate() {
+                ins.check(sizes)
+                    .map_err(|e| format!("{}, instruction {}: {e}", c.title(), i + 1))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends no-ops to each component until it has the given length.
+    pub fn pad(&mut self, sizes: [usize; 3]) {
+        for (c, n) in Component::ALL.into_iter().zip(sizes) {
+            let list = self.component_mut(c);
+            while list.len() < n {
+                list.push(Instruction::NO_OP);
+            }
+        }
+    }
+
+    /// Reads an algorithm from JSON.
+    pub fn from_json(text: &str) -> Result<Algorithm, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Writes the algorithm as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("algorithms always serialize")
+    }
+}
+
+impl fmt::Display for Instruction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        text::write_instruction(f, self)
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in Component::ALL {
+            writeln!(f, "def {}():", c.title())?;
+            for ins in self.component(c) {
+                writeln!(f, "  {ins}")?;
+            }
+        }
+        Ok(())
+    }
+}

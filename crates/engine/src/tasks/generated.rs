@@ -1,0 +1,154 @@
+//! Examples of generated tasks (from seeds) and of file tasks.
+
+use super::files::{Dataset, read_dataset};
+use super::{TaskError, TaskKind, TaskSpec};
+use crate::memory::Vector;
+use crate::rng::{Rng, salt};
+use std::path::Path;
+
+/// Features and labels of one split.
+pub(super) type Split<const F: usize> = (Vec<Vector<F>>, Vec<f64>);
+
+/// Salt of the teacher network's feature stream (distinct from the linear task's).
+const TEACHER_DATA: u64 = 865_546_086;
+/// Salt of the teacher network's weight stream.
+const TEACHER_PARAMS: u64 = 174_299_604;
+
+fn gaussian_features<const F: usize>(rng: &mut Rng, n: usize) -> Vec<Vector<F>> {
+    (0..n)
+        .map(|_| std::array::from_fn(|_| rng.normal()))
+        .collect()
+}
+
+fn dot<const F: usize>(a: &Vector<F>, b: &Vector<F>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The train and valid examples of a generated task.
+pub(super) fn examples<const F: usize>(
+    spec: &TaskSpec,
+    key: &str,
+    data_seed: u32,
+    param_seed: u32,
+) -> Result<(Split<F>, Split<F>), TaskError> {
+    let (n_train, n_valid) = (spec.num_train_examples, spec.num_valid_examples);
+    let labelled = |features: Vec<Vector<F>>, label: &dyn Fn(&Vector<F>) -> f64| {
+        let labels = features.iter().map(label).collect();
+        (features, labels)
+    };
+    Ok(match spec.kind {
+        TaskKind::ScalarLinearRegression => {
+            let mut data = Rng::new(data_seed as u64, salt::TASK_DATA);
+            let mut params = Rng::new(param_seed as u64, salt::TASK_PARAMS);
+            let train = gaussian_features::<F>(&mut data, n_train);
+            let valid = gaussian_features::<F>(&mut data, n_valid);
+            let w: Vector<F> = std::array::from_fn(|_| params.normal());
+            let label = |x: &Vector<F>| dot(&w, x);
+            (labelled(train, &label), labelled(valid, &label))
+        }
+        TaskKind::Scalar2layerNnRegression => {
+            let mut data = Rng::new(data_seed as u64, TEACHER_DATA);
+            let mut params = Rng::new(param_seed as u64, TEACHER_PARAMS);
+            let train = gaussian_features::<F>(&mut data, n_train);
+            let valid = gaussian_features::<F>(&mut data, n_valid);
+            let mut w: [Vector<F>; F] = std::array::from_fn(|_| std::array::from_fn(|_| params.normal()));
+            let mut u: Vector<F> = std::array::from_fn(|_| params.normal());
+            // The teacher leaves hidden units 0 and 2 dead (SPEC 6.3).
+            w[0] = [0.0; F];
+            w[2] = [0.0; F];
+            u[0] = 0.0;
+            u[2] = 0.0;
+            let label = |x: &Vector<F>| {
+                let hidden: Vector<F> = std::array::from_fn(|i| dot(&w[i], x).max(0.0));
+                dot(&hidden, &u)
+            };
+            (labelled(train, &label), labelled(valid, &label))
+        }
+        TaskKind::UnitTestZeros => (
+            (vec![[0.0; F]; n_train], vec![0.0; n_train]),
+            (vec![[0.0; F]; n_valid], vec![0.0; n_valid]),
+        ),
+        TaskKind::UnitTestOnes => (
+            (vec![[1.0; F]; n_train], vec![1.0; n_train]),
+            (vec![[1.0; F]; n_valid], vec![1.0; n_valid]),
+        ),
+        TaskKind::UnitTestIncrement => {
+            let inc = spec.increment.unwrap_or(1.0);
+            let ramp = |n: usize| -> Split<F> {
+                let labels: Vec<f64> = (0..n).map(|k| k as f64 * inc).collect();
+                (labels.iter().map(|&y| [y; F]).collect(), labels)
+            };
+            (ramp(n_train), ramp(n_valid))
+        }
+        TaskKind::UnitTestFixed => {
+            let fixed = spec.fixed.as_ref().expect("checked by TaskSpec::check");
+            let split = |features: &[Vec<f64>], labels: &[f64], name: &str| -> Result<Split<F>, TaskError> {
+                if features.len() != labels.len() {
+                    return Err(TaskError::Spec(format!(
+                        "{key}.fixed: {} {name} feature vectors but {} labels",
+                        features.len(),
+                        labels.len()
+                    )));
+                }
+                let rows = features
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        <Vector<F>>::try_from(row.as_slice()).map_err(|_| {
+                            TaskError::Spec(format!(
+                                "{key}.fixed.{name}_features[{i}]: has {} values, features_size is {F}",
+                                row.len()
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok((rows, labels.to_vec()))
+            };
+            (
+                split(&fixed.train_features, &fixed.train_labels, "train")?,
+                split(&fixed.valid_features, &fixed.valid_labels, "valid")?,
+            )
+        }
+        TaskKind::Files => unreachable!("file tasks are read once by file_examples"),
+    })
+}
+
+/// The train and valid examples of a file task, read once for all its tasks.
+pub(super) fn file_examples<const F: usize>(
+    spec: &TaskSpec,
+    key: &str,
+    base_dir: &Path,
+) -> Result<(Split<F>, Split<F>), TaskError> {
+    let resolve = |p: &Path| base_dir.join(p);
+    let train_path = resolve(spec.train_file.as_ref().expect("checked by TaskSpec::check"));
+    let train = read_dataset(&train_path)?;
+    let (train, valid, valid_path) = match (&spec.valid_file, spec.valid_fraction) {
+        (Some(v), _) => {
+            let p = resolve(v);
+            (train, read_dataset(&p)?, p)
+        }
+        (None, Some(fraction)) => {
+            let (t, v) = train.split(fraction)?;
+            (t, v, train_path.clone())
+        }
+        (None, None) => unreachable!("checked by TaskSpec::check"),
+    };
+    let convert = |data: Dataset, path: &Path, limit: usize| -> Result<Split<F>, TaskError> {
+        if data.num_features != F {
+            return Err(TaskError::Spec(format!(
+                "{}: rows have {} features, but {key}.features_size is {F}",
+                path.display(),
+                data.num_features
+            )));
+        }
+        let n = if limit == 0 { data.num_rows() } else { limit.min(data.num_rows()) };
+        let rows = (0..n)
+            .map(|i| <Vector<F>>::try_from(data.row(i)).expect("row length checked"))
+            .collect();
+        Ok((rows, data.labels[..n].to_vec()))
+    };
+    Ok((
+        convert(train, &train_path, spec.num_train_examples)?,
+        convert(valid, &valid_path, spec.num_valid_examples)?,
+    ))
+}

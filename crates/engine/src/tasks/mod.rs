@@ -1,0 +1,220 @@
+//! Tasks: the datasets an algorithm learns, generated from seeds or read from files.
+
+#[path = "/tmp/files_stub.rs"]
+pub mod files;
+mod generated;
+mod spec;
+
+pub use files::{DataError, Dataset, read_dataset};
+pub use spec::{EvalType, FixedExamples, TaskKind, TaskSpec};
+
+use crate::memory::Vector;
+use crate::rng::{Rng, salt};
+use std::path::Path;
+
+/// Default param seeds of a task list that gives none (SPEC 6.2).
+const DEFAULT_PARAM_SEEDS: [u32; 8] = [1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003];
+/// Default data seeds of a task list that gives none (SPEC 6.2).
+const DEFAULT_DATA_SEEDS: [u32; 8] = [11001, 11012, 11010, 11000, 11006, 11008, 11007, 11003];
+
+/// One task: training and validation examples with a fixed order per epoch.
+#[derive(Debug, Clone)]
+pub struct Task<const F: usize> {
+    /// Position of the task in its collection, counted across specs.
+    pub index: usize,
+    /// How predictions are scored.
+    pub eval_type: EvalType,
+    /// Training features.
+    pub train_features: Vec<Vector<F>>,
+    /// Training labels.
+    pub train_labels: Vec<f64>,
+    /// Validation features.
+    pub valid_features: Vec<Vector<F>>,
+    /// Validation labels.
+    pub valid_labels: Vec<f64>,
+    /// The order of the training examples in each epoch (epoch 0 is the data order).
+    pub epochs: Vec<Vec<u32>>,
+    /// The seed the data came from.
+    pub data_seed: u32,
+    /// The seed the hidden parameters came from.
+    pub param_seed: u32,
+}
+
+impl<const F: usize> Task<F> {
+    /// Builds a task from examples, with `epochs` orders shuffled by the data seed.
+    pub fn new(
+        index: usize,
+        eval_type: EvalType,
+        train: (Vec<Vector<F>>, Vec<f64>),
+        valid: (Vec<Vector<F>>, Vec<f64>),
+        epochs: usize,
+        seeds: (u32, u32),
+    ) -> Task<F> {
+        let n = train.0.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut rng = Rng::new(seeds.0 as u64, salt::EPOCH_SHUFFLE);
+        let mut orders = Vec::with_capacity(epochs);
+        for _ in 0..epochs {
+            orders.push(order.clone());
+            rng.shuffle(&mut order);
+        }
+        Task {
+            index,
+            eval_type,
+            train_features: train.0,
+            train_labels: train.1,
+            valid_features: valid.0,
+            valid_labels: valid.1,
+            epochs: orders,
+            data_seed: seeds.0,
+            param_seed: seeds.1,
+        }
+    }
+
+    /// Training steps over all epochs.
+    pub fn max_train_examples(&self) -> usize {
+        self.train_labels.len() * self.epochs.len()
+    }
+
+    /// Number of validation examples.
+    pub fn valid_steps(&self) -> usize {
+        self.valid_labels.len()
+    }
+}
+
+/// An error building tasks, naming the config key or the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// A spec field is wrong.
+    #[error("{0}")]
+    Spec(String),
+    /// A data file could not be used.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// The feature size shared by all specs of a collection.
+pub fn collection_features(specs: &[TaskSpec], key: &str) -> Result<usize, TaskError> {
+    let Some(first) = specs.first() else {
+        return Err(TaskError::Spec(format!("{key}: no tasks are listed")));
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        spec.check(&format!("{key}[{i}]")).map_err(TaskError::Spec)?;
+        if spec.features_size != first.features_size {
+            return Err(TaskError::Spec(format!(
+                "{key}[{i}].features_size: {} differs from the {} of the first task; all tasks of a list share one feature size",
+                spec.features_size, first.features_size
+            )));
+        }
+    }
+    Ok(first.features_size)
+}
+
+/// The seed of task `i` from a list: the listed one, else the previous plus 1.
+pub fn nth_seed(list: &[u32], defaults: &[u32], i: usize) -> u32 {
+    let list = if list.is_empty() { defaults } else { list };
+    match list.get(i) {
+        Some(&s) => s,
+        None => list[list.len() - 1].wrapping_add((i + 1 - list.len()) as u32),
+    }
+}
+
+/// Builds every task of a collection, in order; file paths are relative to `base_dir`.
+pub fn build_tasks<const F: usize>(
+    specs: &[TaskSpec],
+    key: &str,
+    base_dir: &Path,
+) -> Result<Vec<Task<F>>, TaskError> {
+    let features = collection_features(specs, key)?;
+    if features != F {
+        return Err(TaskError::Spec(format!(
+            "{key}: tasks have {features} features, the engine was started for {F}"
+        )));
+    }
+    let mut tasks = Vec::new();
+    for (spec_index, spec) in specs.iter().enumerate() {
+        let key = format!("{key}[{spec_index}]");
+        let file_data = match spec.kind {
+            TaskKind::Files => Some(generated::file_examples::<F>(spec, &key, base_dir)?),
+            _ => None,
+        };
+        for i in 0..spec.num_tasks {
+            let data_seed = nth_seed(&spec.data_seeds, &DEFAULT_DATA_SEEDS, i);
+            let param_seed = nth_seed(&spec.param_seeds, &DEFAULT_PARAM_SEEDS, i);
+            let (train, valid) = match &file_data {
+                Some(data) => data.clone(),
+                None => generated::examples::<F>(spec, &key, data_seed, param_seed)?,
+            };
+            tasks.push(Task::new(
+                tasks.len(),
+                spec.eval_type,
+                train,
+                valid,
+                spec.num_train_epochs,
+                (data_seed, param_seed),
+            ));
+        }
+    }
+    Ok(tasks)
+}
+
+/// Replaces every spec's seeds with `num_tasks` fresh random ones drawn from `seed`.
+pub fn randomize_seeds(specs: &mut [TaskSpec], seed: u64) {
+    let mut params = Rng::new(seed, salt::TASK_SEEDS);
+    let mut data = Rng::new(seed, salt::TASK_SEEDS ^ 0xDA7A);
+    for spec in specs {
+        spec.param_seeds = (0..spec.num_tasks).map(|_| params.seed32()).collect();
+        spec.data_seeds = (0..spec.num_tasks).map(|_| data.seed32()).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_seeds_continue_from_the_last_plus_one() {
+        assert_eq!(nth_seed(&[5, 9], &DEFAULT_DATA_SEEDS, 0), 5);
+        assert_eq!(nth_seed(&[5, 9], &DEFAULT_DATA_SEEDS, 1), 9);
+        assert_eq!(nth_seed(&[5, 9], &DEFAULT_DATA_SEEDS, 2), 10);
+        assert_eq!(nth_seed(&[5, 9], &DEFAULT_DATA_SEEDS, 4), 12);
+        assert_eq!(nth_seed(&[], &DEFAULT_DATA_SEEDS, 0), 11001);
+        assert_eq!(nth_seed(&[], &DEFAULT_DATA_SEEDS, 8), 11004);
+    }
+
+    #[test]
+    fn epoch_zero_is_data_order_and_later_epochs_are_permutations() {
+        let x = vec![[0.0; 2]; 50];
+        let y = vec![0.0; 50];
+        let t: Task<2> = Task::new(0, EvalType::RmsError, (x.clone(), y.clone()), (x, y), 3, (7, 8));
+        assert_eq!(t.epochs[0], (0..50).collect::<Vec<u32>>());
+        assert_ne!(t.epochs[1], t.epochs[0]);
+        assert_ne!(t.epochs[2], t.epochs[1]);
+        let mut sorted = t.epochs[2].clone();
+        sorted.sort();
+        assert_eq!(sorted, t.epochs[0]);
+        assert_eq!(t.max_train_examples(), 150);
+    }
+
+    #[test]
+    fn tasks_get_global_indices_and_distinct_seeds() {
+        let specs = vec![
+            TaskSpec::generated(TaskKind::ScalarLinearRegression, 4, 10, 10, 2),
+            TaskSpec::generated(TaskKind::UnitTestOnes, 4, 10, 10, 3),
+        ];
+        let tasks = build_tasks::<4>(&specs, "search_tasks", Path::new(".")).unwrap();
+        assert_eq!(tasks.len(), 5);
+        assert_eq!(tasks[4].index, 4);
+        assert_ne!(tasks[0].train_labels, tasks[1].train_labels);
+    }
+
+    #[test]
+    fn mixed_feature_sizes_are_an_error_naming_the_key() {
+        let specs = vec![
+            TaskSpec::generated(TaskKind::UnitTestOnes, 4, 10, 10, 1),
+            TaskSpec::generated(TaskKind::UnitTestOnes, 8, 10, 10, 1),
+        ];
+        let e = collection_features(&specs, "final_tasks").unwrap_err().to_string();
+        assert!(e.contains("final_tasks[1].features_size"), "{e}");
+    }
+}

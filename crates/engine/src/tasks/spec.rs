@@ -1,0 +1,192 @@
+//! Task specifications as a config states them (`[[search_tasks]]` and friends).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// What kind of data a task holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Labels are a random linear function of Gaussian features (SPEC 6.3).
+    ScalarLinearRegression,
+    /// Labels come from a random 2-layer ReLU teacher network (SPEC 6.3); needs F >= 4.
+    Scalar2layerNnRegression,
+    /// Every feature and label is 0.
+    UnitTestZeros,
+    /// Every feature and label is 1.
+    UnitTestOnes,
+    /// Example k has every feature and the label equal to k * increment.
+    UnitTestIncrement,
+    /// Explicit examples listed in the config.
+    UnitTestFixed,
+    /// Examples read from the user's files (CSV, `.npy`, `.npz`).
+    Files,
+}
+
+/// How a task's predictions are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalType {
+    /// Fitness = FlipAndSquash(root mean squared error).
+    RmsError,
+    /// Fitness = 1 - error rate, with the prediction a logit and labels 0 or 1.
+    Accuracy,
+}
+
+/// Explicit examples for a `unit_test_fixed` task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedExamples {
+    /// Training feature vectors, each of length `features_size`.
+    pub train_features: Vec<Vec<f64>>,
+    /// Training labels.
+    pub train_labels: Vec<f64>,
+    /// Validation feature vectors.
+    pub valid_features: Vec<Vec<f64>>,
+    /// Validation labels.
+    pub valid_labels: Vec<f64>,
+}
+
+/// One entry of a task list: `num_tasks` tasks of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// The kind of task.
+    pub kind: TaskKind,
+    /// F, the length of the features vector: 2, 4, 8, 16 or 32.
+    pub features_size: usize,
+    /// Unique training examples per task (for file tasks: at most this many are used; 0 = all).
+    #[serde(default)]
+    pub num_train_examples: usize,
+    /// Passes over the training examples.
+    #[serde(default = "one")]
+    pub num_train_epochs: usize,
+    /// Validation examples per task (for file tasks: at most this many; 0 = all).
+    #[serde(default)]
+    pub num_valid_examples: usize,
+    /// How many tasks this entry makes.
+    #[serde(default = "one")]
+    pub num_tasks: usize,
+    /// How predictions are scored.
+    pub eval_type: EvalType,
+    /// Seeds of the tasks' data; missing ones continue from the previous one plus 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_seeds: Vec<u32>,
+    /// Seeds of the tasks' hidden parameters (teacher weights).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_seeds: Vec<u32>,
+    /// The step of a `unit_test_increment` task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<f64>,
+    /// The examples of a `unit_test_fixed` task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<FixedExamples>,
+    /// `files`: the training data file (or the only file, with `valid_fraction`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_file: Option<PathBuf>,
+    /// `files`: the validation data file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_file: Option<PathBuf>,
+    /// `files`: the fraction of `train_file`'s rows held out for validation (its last rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_fraction: Option<f64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl TaskSpec {
+    /// A generated task spec with the given sizes and default seeds.
+    pub fn generated(
+        kind: TaskKind,
+        features_size: usize,
+        num_train_examples: usize,
+        num_valid_examples: usize,
+        num_tasks: usize,
+    ) -> TaskSpec {
+        TaskSpec {
+            kind,
+            features_size,
+            num_train_examples,
+            num_train_epochs: 1,
+            num_valid_examples,
+            num_tasks,
+            eval_type: EvalType::RmsError,
+            data_seeds: vec![],
+            param_seeds: vec![],
+            increment: None,
+            fixed: None,
+            train_file: None,
+            valid_file: None,
+            valid_fraction: None,
+        }
+    }
+
+    /// Checks the fields that do not need data, naming the offending key under `key`.
+    pub fn check(&self, key: &str) -> Result<(), String> {
+        let err = |field: &str, what: String| Err(format!("{key}.{field}: {what}"));
+        if !crate::interpreter::FEATURE_SIZES.contains(&self.features_size) {
+            return err(
+                "features_size",
+                format!("{} is not supported; use 2, 4, 8, 16 or 32", self.features_size),
+            );
+        }
+        if self.num_tasks == 0 {
+            return err("num_tasks", "must be at least 1".into());
+        }
+        if self.num_train_epochs == 0 {
+            return err("num_train_epochs", "must be at least 1".into());
+        }
+        let generated = !matches!(self.kind, TaskKind::Files | TaskKind::UnitTestFixed);
+        if generated {
+            if self.num_train_examples == 0 {
+                return err("num_train_examples", "must be at least 1".into());
+            }
+            if self.num_valid_examples == 0 {
+                return err("num_valid_examples", "must be at least 1".into());
+            }
+        }
+        match self.kind {
+            TaskKind::ScalarLinearRegression | TaskKind::Scalar2layerNnRegression
+                if self.eval_type != EvalType::RmsError =>
+            {
+                return err("eval_type", "regression tasks are scored by rms_error".into());
+            }
+            TaskKind::Scalar2layerNnRegression if self.features_size < 4 => {
+                return err("features_size", "the 2-layer teacher needs at least 4 features".into());
+            }
+            TaskKind::UnitTestFixed if self.fixed.is_none() => {
+                return err("fixed", "a unit_test_fixed task lists its examples in `fixed`".into());
+            }
+            TaskKind::Files => {
+                if self.train_file.is_none() {
+                    return err("train_file", "a files task needs `train_file`".into());
+                }
+                match (&self.valid_file, self.valid_fraction) {
+                    (None, None) => {
+                        return err(
+                            "valid_file",
+                            "give `valid_file`, or `valid_fraction` to split `train_file`".into(),
+                        );
+                    }
+                    (Some(_), Some(_)) => {
+                        return err(
+                            "valid_fraction",
+                            "give either `valid_file` or `valid_fraction`, not both".into(),
+                        );
+                    }
+                    (None, Some(f)) if !(f > 0.0 && f < 1.0) => {
+                        return err("valid_fraction", format!("{f} is not in (0, 1)"));
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        if self.increment.is_some() && self.kind != TaskKind::UnitTestIncrement {
+            return err("increment", "only unit_test_increment tasks take an increment".into());
+        }
+        Ok(())
+    }
+}
