@@ -1,1 +1,73 @@
-fn main() {}
+//! `automl-zero`: evolve machine-learning algorithms from scratch, from the command line.
+
+mod eval;
+mod run_dir;
+mod search;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Evolve whole machine-learning algorithms (Setup, Predict, Learn) from basic math operations.
+#[derive(Parser)]
+#[command(name = "automl-zero", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Search for an algorithm with regularized evolution (or random search).
+    Search(search::SearchArgs),
+    /// Evaluate a program (or a built-in algorithm) on tasks and print its fitness.
+    Eval(eval::EvalArgs),
+    /// List the ops: name, printed form, operand classes and cost.
+    Ops,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Search(args) => search::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Ops => {
+            list_ops();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list_ops() {
+    use automl_zero_engine::ops::{OPS, Op};
+    use automl_zero_engine::program::Instruction;
+    println!(
+        "{:<3} {:<26} {:<8} {:<11} printed as",
+        "#", "name", "class", "cost"
+    );
+    for (i, info) in OPS.iter().enumerate() {
+        let op = Op::ALL[i];
+        let example = Instruction {
+            op,
+            in1: 1,
+            in2: 2,
+            out: 3,
+            activation: 0.5,
+            data: [0.25, 0.5, 0.75],
+        };
+        println!(
+            "{:<3} {:<26} {:<8} {:<11} {}",
+            i,
+            info.name,
+            format!("{:?}", info.class()).to_lowercase(),
+            info.cost,
+            example
+        );
+    }
+}

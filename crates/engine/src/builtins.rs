@@ -54,10 +54,16 @@ impl Builtin {
 
     /// The built-in with this name.
     pub fn from_name(name: &str) -> Result<Builtin, String> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name).ok_or_else(|| {
-            let names: Vec<_> = Builtin::ALL.iter().map(|b| b.name()).collect();
-            format!("unknown built-in algorithm `{name}`; the built-ins are {}", names.join(", "))
-        })
+        Builtin::ALL
+            .into_iter()
+            .find(|b| b.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Builtin::ALL.iter().map(|b| b.name()).collect();
+                format!(
+                    "unknown built-in algorithm `{name}`; the built-ins are {}",
+                    names.join(", ")
+                )
+            })
     }
 
     /// The memory an algorithm needs: (scalars, vectors, matrices).
@@ -214,18 +220,27 @@ mod tests {
             "def Setup():\n  s2 = 0.01\ndef Predict():\n  s1 = dot(v1, v0)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n  v1 = v1 + v2\n"
         );
         let nn = neural_net(0.01, 0.1).to_string();
-        assert!(nn.contains("  v2 = gaussian(0.0, 0.1, n_features)\n"), "{nn}");
+        assert!(
+            nn.contains("  v2 = gaussian(0.0, 0.1, n_features)\n"),
+            "{nn}"
+        );
         assert!(nn.contains("  m1 = outer(v7, v0)\n"), "{nn}");
     }
 
     #[test]
     fn damaged_net_loses_its_initialisation_after_padding() {
         let g = Generator {
-            sizes: MemorySizes { scalars: 5, vectors: 9, matrices: 2 },
+            sizes: MemorySizes {
+                scalars: 5,
+                vectors: 9,
+                matrices: 2,
+            },
             size_init: [6, 3, 9],
             ops: Default::default(),
         };
-        let a = g.build(Builtin::DamagedNeuralNet, &mut Rng::new(0, 0)).unwrap();
+        let a = g
+            .build(Builtin::DamagedNeuralNet, &mut Rng::new(0, 0))
+            .unwrap();
         assert_eq!(a.setup.len(), 4);
         assert_eq!(a.setup[0], Instruction::constant(3, 0.01));
         assert_eq!(a.predict.len(), 5);
@@ -234,10 +249,16 @@ mod tests {
     #[test]
     fn builtins_refuse_too_small_memory() {
         let g = Generator {
-            sizes: MemorySizes { scalars: 4, vectors: 3, matrices: 1 },
+            sizes: MemorySizes {
+                scalars: 4,
+                vectors: 3,
+                matrices: 1,
+            },
             ..Default::default()
         };
-        let e = g.build(Builtin::NeuralNet, &mut Rng::new(0, 0)).unwrap_err();
+        let e = g
+            .build(Builtin::NeuralNet, &mut Rng::new(0, 0))
+            .unwrap_err();
         assert!(e.contains("at least 5 scalars"), "{e}");
         assert!(g.build(Builtin::Linear, &mut Rng::new(0, 0)).is_ok());
     }
@@ -247,11 +268,19 @@ mod tests {
         let g = Generator {
             sizes: MemorySizes::default(),
             size_init: [3, 2, 4],
-            ops: [vec![Op::ScalarConstSet], vec![], vec![Op::VectorSum, Op::ScalarDiff]],
+            ops: [
+                vec![Op::ScalarConstSet],
+                vec![],
+                vec![Op::VectorSum, Op::ScalarDiff],
+            ],
         };
         let a = g.build(Builtin::Random, &mut Rng::new(5, 0)).unwrap();
         assert!(a.setup.iter().all(|i| i.op == Op::ScalarConstSet));
         assert_eq!(a.predict, vec![Instruction::NO_OP; 2]);
-        assert!(a.learn.iter().all(|i| matches!(i.op, Op::VectorSum | Op::ScalarDiff)));
+        assert!(
+            a.learn
+                .iter()
+                .all(|i| matches!(i.op, Op::VectorSum | Op::ScalarDiff))
+        );
     }
 }

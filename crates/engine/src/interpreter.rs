@@ -241,7 +241,9 @@ fn step<const F: usize>(c: &Code, m: &mut Memory<F>, rng: &mut Rng) {
         Op::MatrixNorm => s[o] = mx[a].iter().map(|row| dot(row, row)).sum::<f64>().sqrt(),
         Op::MatrixColumnNorm => {
             let x = &mx[a];
-            v[o] = std::array::from_fn(|col| (0..F).map(|r| x[r][col] * x[r][col]).sum::<f64>().sqrt());
+            v[o] = std::array::from_fn(|col| {
+                (0..F).map(|r| x[r][col] * x[r][col]).sum::<f64>().sqrt()
+            });
         }
         Op::MatrixRowNorm => v[o] = std::array::from_fn(|r| dot(&mx[a][r], &mx[a][r]).sqrt()),
         Op::MatrixTranspose => {

@@ -2,13 +2,18 @@
 //!
 //! An [`program::Algorithm`] is three instruction lists (Setup, Predict, Learn) over small
 //! scalar, vector and matrix memories. The [`interpreter`] runs it, [`evaluation`] scores it on
-//! [`tasks`], and the search modules evolve it.
+//! [`tasks`], [`mutation`] and [`evolution`] search for better ones, and [`experiment`] drives
+//! the whole protocol that a [`config`] describes.
 #![warn(missing_docs)]
 
 pub mod builtins;
+pub mod config;
 pub mod evaluation;
+pub mod evolution;
+pub mod experiment;
 pub mod interpreter;
 pub mod memory;
+pub mod mutation;
 pub mod ops;
 pub mod program;
 pub mod rng;

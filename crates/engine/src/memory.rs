@@ -47,7 +47,9 @@ impl MemorySizes {
     pub fn check(&self) -> Result<(), String> {
         let check = |name: &str, v: u16, min: u16| {
             if v < min || v > MAX_SIZE {
-                Err(format!("memory.{name} = {v} is out of range {min}..={MAX_SIZE}"))
+                Err(format!(
+                    "memory.{name} = {v} is out of range {min}..={MAX_SIZE}"
+                ))
             } else {
                 Ok(())
             }

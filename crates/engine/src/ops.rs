@@ -262,7 +262,9 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
 impl std::str::FromStr for Op {
     type Err = UnknownOp;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Op::from_name(s).ok_or_else(|| UnknownOp { name: s.to_string() })
+        Op::from_name(s).ok_or_else(|| UnknownOp {
+            name: s.to_string(),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The train budget (SPEC 5.3): algorithms much costlier than a baseline get no training.
 
-use crate::program::Algorithm;
 use crate::ops::Op;
+use crate::program::Algorithm;
 use serde::{Deserialize, Serialize};
 
 /// Train budget settings (`search.train_budget` in a config).
@@ -45,7 +45,8 @@ impl Cost {
 
     /// The cost of an algorithm.
     pub fn of_algorithm(a: &Algorithm) -> Cost {
-        let ops = |list: &[crate::program::Instruction]| list.iter().map(|i| i.op).collect::<Vec<_>>();
+        let ops =
+            |list: &[crate::program::Instruction]| list.iter().map(|i| i.op).collect::<Vec<_>>();
         Cost::of(&ops(&a.setup), &ops(&a.predict), &ops(&a.learn))
     }
 
@@ -66,6 +67,10 @@ pub struct TrainBudget {
 impl TrainBudget {
     /// The number of training examples allowed: `n`, or 0 if the algorithm costs too much.
     pub fn train_examples(&self, cost: Cost, n: usize) -> usize {
-        if cost.total(n) <= self.factor * self.baseline.total(n) { n } else { 0 }
+        if cost.total(n) <= self.factor * self.baseline.total(n) {
+            n
+        } else {
+            0
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::rng::Rng;
 use crate::tasks::{EvalType, Task};
 
 /// 2/π, the scale of FlipAndSquash.
-const TWO_OVER_PI: f64 = 0.636_619_772_367_581_4;
+const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
 
 /// Maps an error in [0, ∞) onto a fitness in (0, 1]; NaN and ∞ map to 0.
 pub fn flip_and_squash(x: f64) -> f64 {
@@ -71,7 +71,16 @@ pub fn execute<const F: usize>(
         let chunk = per_epoch.min(remaining);
         let first = remaining == total;
         let record = if first { errors.as_deref_mut() } else { None };
-        let trained = train(program, task, position, chunk, max_abs_error, memory, rng, record);
+        let trained = train(
+            program,
+            task,
+            position,
+            chunk,
+            max_abs_error,
+            memory,
+            rng,
+            record,
+        );
         steps += trained.steps;
         position += chunk;
         if !trained.ok {

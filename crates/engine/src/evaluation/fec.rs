@@ -106,7 +106,11 @@ impl FecStats {
     /// The fraction of lookups that hit, 0 when there were none.
     pub fn hit_rate(&self) -> f64 {
         let total = self.hits + self.misses;
-        if total == 0 { 0.0 } else { self.hits as f64 / total as f64 }
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
     }
 }
 
@@ -179,7 +183,10 @@ mod tests {
         assert_ne!(base, probe_hash(&[0.5, 1.0], &[0.25], 1, 100));
         assert_ne!(base, probe_hash(&[0.5, 1.0], &[0.25], 0, 0));
         assert_ne!(base, probe_hash(&[1.0, 0.5], &[0.25], 0, 100));
-        assert_eq!(probe_hash(&[0.0], &[], 0, 1), probe_hash(&[-0.0], &[], 0, 1));
+        assert_eq!(
+            probe_hash(&[0.0], &[], 0, 1),
+            probe_hash(&[-0.0], &[], 0, 1)
+        );
     }
 
     #[test]

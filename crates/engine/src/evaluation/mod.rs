@@ -132,7 +132,13 @@ impl<const F: usize> Evaluator<F> {
             .collect())
     }
 
-    fn evaluate_task(&mut self, program: &Program, cost: Option<Cost>, t: usize, rng: &mut Rng) -> f64 {
+    fn evaluate_task(
+        &mut self,
+        program: &Program,
+        cost: Option<Cost>,
+        t: usize,
+        rng: &mut Rng,
+    ) -> f64 {
         let task = &self.tasks[t];
         let max_train = task.max_train_examples();
         let n = match (self.settings.budget, cost) {

@@ -79,7 +79,12 @@ impl Instruction {
     /// The (kind, address) pairs this instruction reads.
     pub fn reads(&self) -> impl Iterator<Item = (Kind, u16)> + '_ {
         let addrs = [self.in1, self.in2];
-        self.op.info().inputs.iter().zip(addrs).map(|(k, a)| (*k, a))
+        self.op
+            .info()
+            .inputs
+            .iter()
+            .zip(addrs)
+            .map(|(k, a)| (*k, a))
     }
 
     /// The (kind, address) this instruction writes, if any.

@@ -173,10 +173,10 @@ mod tests {
             for op in Op::ALL {
                 let ins = Instruction::random(*op, &sizes, &mut rng);
                 ins.check(&sizes).unwrap();
-                if let Some((kind, out)) = ins.writes() {
-                    if kind != Kind::Matrix {
-                        assert!(out >= 1, "{ins}");
-                    }
+                if let Some((kind, out)) = ins.writes()
+                    && kind != Kind::Matrix
+                {
+                    assert!(out >= 1, "{ins}");
                 }
             }
         }

@@ -34,7 +34,10 @@ pub(super) fn write_instruction(f: &mut fmt::Formatter<'_>, ins: &Instruction) -
     let mut rest = info.template;
     while let Some(start) = rest.find('{') {
         f.write_str(&rest[..start])?;
-        let end = start + rest[start..].find('}').expect("templates close their braces");
+        let end = start
+            + rest[start..]
+                .find('}')
+                .expect("templates close their braces");
         match &rest[start + 1..end] {
             "o" => write_address(f, info.output, ins.out)?,
             "a" => write_address(f, info.inputs.first().copied(), ins.in1)?,
@@ -148,14 +151,15 @@ pub fn parse(text: &str, sizes: &MemorySizes) -> Result<Algorithm, ParseError> {
                     message: "expected `def Setup():` before the first instruction".into(),
                 });
             };
-            let ins = parse_statement(line, start, statement, sizes).map_err(|(col, message)| {
-                ParseError {
-                    file: None,
-                    line: line_no,
-                    column: col,
-                    message,
-                }
-            })?;
+            let ins =
+                parse_statement(line, start, statement, sizes).map_err(|(col, message)| {
+                    ParseError {
+                        file: None,
+                        line: line_no,
+                        column: col,
+                        message,
+                    }
+                })?;
             algorithm.component_mut(component).push(ins);
         }
     }
@@ -169,7 +173,9 @@ pub fn parse(text: &str, sizes: &MemorySizes) -> Result<Algorithm, ParseError> {
             file: None,
             line: text.lines().count().max(1),
             column: 1,
-            message: format!("the program ended before `{missing}`; a program has Setup, Predict and Learn"),
+            message: format!(
+                "the program ended before `{missing}`; a program has Setup, Predict and Learn"
+            ),
         });
     }
     Ok(algorithm)
@@ -223,7 +229,9 @@ impl Stripped {
         if word.is_empty() {
             self.chars
                 .get(pos)
-                .map_or("the end of the statement".into(), |&(c, _)| format!("`{c}`"))
+                .map_or("the end of the statement".into(), |&(c, _)| {
+                    format!("`{c}`")
+                })
         } else {
             format!("`{word}`")
         }
@@ -291,7 +299,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
     let chars = &text.chars;
     while i < t.len() {
         if t[i] == '{' {
-            let close = i + t[i..].iter().position(|&c| c == '}').expect("closed placeholder");
+            let close = i + t[i..]
+                .iter()
+                .position(|&c| c == '}')
+                .expect("closed placeholder");
             let name: String = t[i + 1..close].iter().collect();
             i = close + 1;
             match name.as_str() {
@@ -306,7 +317,11 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                     if chars.get(pos).map(|c| c.0) != Some(kind.letter()) {
                         return Attempt::Failed {
                             pos,
-                            expected: format!("a {} address (like {}1)", kind.noun(), kind.letter()),
+                            expected: format!(
+                                "a {} address (like {}1)",
+                                kind.noun(),
+                                kind.letter()
+                            ),
                         };
                     }
                     pos += 1;
@@ -318,7 +333,11 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                     if digits.is_empty() {
                         return Attempt::Failed {
                             pos: start,
-                            expected: format!("a {} address (like {}1)", kind.noun(), kind.letter()),
+                            expected: format!(
+                                "a {} address (like {}1)",
+                                kind.noun(),
+                                kind.letter()
+                            ),
                         };
                     }
                     pos += digits.len();
@@ -398,7 +417,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
 
 /// Describes the literal text a template expects next: a whole word, or one symbol.
 fn expected_literal(t: &[char]) -> String {
-    let word: String = t.iter().take_while(|c| c.is_ascii_alphabetic() || **c == '_').collect();
+    let word: String = t
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic() || **c == '_')
+        .collect();
     if word.is_empty() {
         format!("`{}`", t[0])
     } else {
@@ -460,7 +482,10 @@ mod tests {
     fn prints_and_parses_the_linear_program() {
         let a = parse(LINEAR, &SIZES).unwrap();
         assert_eq!(a.setup, vec![Instruction::constant(2, 0.01)]);
-        assert_eq!(a.learn[2], Instruction::new(Op::ScalarVectorProduct, 3, 0, 2));
+        assert_eq!(
+            a.learn[2],
+            Instruction::new(Op::ScalarVectorProduct, 3, 0, 2)
+        );
         assert_eq!(a.to_string(), LINEAR);
     }
 
@@ -509,9 +534,15 @@ mod tests {
     fn prints_every_set_op_data_exactly() {
         let sizes = MemorySizes::default();
         let mut a = Algorithm::default();
-        a.setup.push(Instruction::set(Op::VectorConstSet, 3, [0.3, -0.1234567, 0.0]));
-        a.setup.push(Instruction::set(Op::MatrixConstSet, 2, [0.99, 0.0, 1e-7]));
-        a.setup.push(Instruction::set(Op::MatrixUniformSet, 1, [-0.5, 0.25, 0.0]));
+        a.setup.push(Instruction::set(
+            Op::VectorConstSet,
+            3,
+            [0.3, -0.1234567, 0.0],
+        ));
+        a.setup
+            .push(Instruction::set(Op::MatrixConstSet, 2, [0.99, 0.0, 1e-7]));
+        a.setup
+            .push(Instruction::set(Op::MatrixUniformSet, 1, [-0.5, 0.25, 0.0]));
         a.setup.push(Instruction::constant(5, -1.0e-300));
         let text = a.to_string();
         assert!(text.contains("  v3[0.3] = -0.1234567\n"), "{text}");

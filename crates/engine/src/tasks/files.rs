@@ -92,9 +92,9 @@ pub enum DataError {
     },
     /// A CSV row has a different number of columns than the first data row.
     #[error(
-        "{}: line {line}: expected {expected} columns ({} features and a label) like line {first_line}, found {found}",
+        "{}: line {line}: expected {expected} columns ({} and a label) like line {first_line}, found {found}",
         .path.display(),
-        .expected - 1
+        count_features(.expected - 1)
     )]
     RaggedRow {
         /// The file.
@@ -167,6 +167,10 @@ fn non_finite_name(value: f64) -> &'static str {
     } else {
         "-infinity"
     }
+}
+
+fn count_features(n: usize) -> String {
+    format!("{n} feature{}", if n == 1 { "" } else { "s" })
 }
 
 fn array_prefix(array: Option<&str>) -> String {
@@ -437,11 +441,10 @@ fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
     }
     let fortran = npy.order() == Order::Fortran;
     let mut values = element.read_all(npy)?;
-    if fortran {
-        if let [rows, columns] = shape[..] {
-            values = transpose(&values, columns, rows);
-        }
-        // 1-D arrays need no reordering; others are rejected by the callers.
+    // Fortran order stores the transpose. Only 2-D arrays need reordering: 1-D ones are the
+    // same either way and others are rejected by the callers.
+    if let (true, &[rows, columns]) = (fortran, &shape[..]) {
+        values = transpose(&values, columns, rows);
     }
     Ok(Array { shape, values })
 }
@@ -828,7 +831,7 @@ mod tests {
             message.ends_with("data.csv: line 3, column 2: `abc` is not a number"),
             "{message}"
         );
-        let message = error_text(read_csv("1,2\n3,,4\n"));
+        let message = error_text(read_csv("1,2,3\n4,,6\n"));
         assert!(
             message.ends_with("data.csv: line 2: column 2 is empty"),
             "{message}"
@@ -1081,7 +1084,7 @@ mod tests {
             (10, 0.25, 3),
             (10, 0.24, 2),
             (3, 0.01, 1),
-            (3, 0.99, 1),
+            (3, 0.99, 2),
             (2, 0.5, 1),
         ] {
             let (train, valid) = dataset(rows).split(fraction).unwrap();

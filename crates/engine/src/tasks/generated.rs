@@ -51,7 +51,8 @@ pub(super) fn examples<const F: usize>(
             let mut params = Rng::new(param_seed as u64, TEACHER_PARAMS);
             let train = gaussian_features::<F>(&mut data, n_train);
             let valid = gaussian_features::<F>(&mut data, n_valid);
-            let mut w: [Vector<F>; F] = std::array::from_fn(|_| std::array::from_fn(|_| params.normal()));
+            let mut w: [Vector<F>; F] =
+                std::array::from_fn(|_| std::array::from_fn(|_| params.normal()));
             let mut u: Vector<F> = std::array::from_fn(|_| params.normal());
             // The teacher leaves hidden units 0 and 2 dead (SPEC 6.3).
             w[0] = [0.0; F];
@@ -82,7 +83,10 @@ pub(super) fn examples<const F: usize>(
         }
         TaskKind::UnitTestFixed => {
             let fixed = spec.fixed.as_ref().expect("checked by TaskSpec::check");
-            let split = |features: &[Vec<f64>], labels: &[f64], name: &str| -> Result<Split<F>, TaskError> {
+            let split = |features: &[Vec<f64>],
+                         labels: &[f64],
+                         name: &str|
+             -> Result<Split<F>, TaskError> {
                 if features.len() != labels.len() {
                     return Err(TaskError::Spec(format!(
                         "{key}.fixed: {} {name} feature vectors but {} labels",
@@ -120,7 +124,11 @@ pub(super) fn file_examples<const F: usize>(
     base_dir: &Path,
 ) -> Result<(Split<F>, Split<F>), TaskError> {
     let resolve = |p: &Path| base_dir.join(p);
-    let train_path = resolve(spec.train_file.as_ref().expect("checked by TaskSpec::check"));
+    let train_path = resolve(
+        spec.train_file
+            .as_ref()
+            .expect("checked by TaskSpec::check"),
+    );
     let train = read_dataset(&train_path)?;
     let (train, valid, valid_path) = match (&spec.valid_file, spec.valid_fraction) {
         (Some(v), _) => {
@@ -141,7 +149,11 @@ pub(super) fn file_examples<const F: usize>(
                 data.num_features
             )));
         }
-        let n = if limit == 0 { data.num_rows() } else { limit.min(data.num_rows()) };
+        let n = if limit == 0 {
+            data.num_rows()
+        } else {
+            limit.min(data.num_rows())
+        };
         let rows = (0..n)
             .map(|i| <Vector<F>>::try_from(data.row(i)).expect("row length checked"))
             .collect();

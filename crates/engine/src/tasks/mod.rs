@@ -1,6 +1,5 @@
 //! Tasks: the datasets an algorithm learns, generated from seeds or read from files.
 
-#[path = "/tmp/files_stub.rs"]
 pub mod files;
 mod generated;
 mod spec;
@@ -99,7 +98,8 @@ pub fn collection_features(specs: &[TaskSpec], key: &str) -> Result<usize, TaskE
         return Err(TaskError::Spec(format!("{key}: no tasks are listed")));
     };
     for (i, spec) in specs.iter().enumerate() {
-        spec.check(&format!("{key}[{i}]")).map_err(TaskError::Spec)?;
+        spec.check(&format!("{key}[{i}]"))
+            .map_err(TaskError::Spec)?;
         if spec.features_size != first.features_size {
             return Err(TaskError::Spec(format!(
                 "{key}[{i}].features_size: {} differs from the {} of the first task; all tasks of a list share one feature size",
@@ -186,7 +186,14 @@ mod tests {
     fn epoch_zero_is_data_order_and_later_epochs_are_permutations() {
         let x = vec![[0.0; 2]; 50];
         let y = vec![0.0; 50];
-        let t: Task<2> = Task::new(0, EvalType::RmsError, (x.clone(), y.clone()), (x, y), 3, (7, 8));
+        let t: Task<2> = Task::new(
+            0,
+            EvalType::RmsError,
+            (x.clone(), y.clone()),
+            (x, y),
+            3,
+            (7, 8),
+        );
         assert_eq!(t.epochs[0], (0..50).collect::<Vec<u32>>());
         assert_ne!(t.epochs[1], t.epochs[0]);
         assert_ne!(t.epochs[2], t.epochs[1]);
@@ -214,7 +221,9 @@ mod tests {
             TaskSpec::generated(TaskKind::UnitTestOnes, 4, 10, 10, 1),
             TaskSpec::generated(TaskKind::UnitTestOnes, 8, 10, 10, 1),
         ];
-        let e = collection_features(&specs, "final_tasks").unwrap_err().to_string();
+        let e = collection_features(&specs, "final_tasks")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("final_tasks[1].features_size"), "{e}");
     }
 }

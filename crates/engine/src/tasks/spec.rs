@@ -10,6 +10,7 @@ pub enum TaskKind {
     /// Labels are a random linear function of Gaussian features (SPEC 6.3).
     ScalarLinearRegression,
     /// Labels come from a random 2-layer ReLU teacher network (SPEC 6.3); needs F >= 4.
+    #[serde(rename = "scalar_2layer_nn_regression")]
     Scalar2layerNnRegression,
     /// Every feature and label is 0.
     UnitTestZeros,
@@ -129,7 +130,10 @@ impl TaskSpec {
         if !crate::interpreter::FEATURE_SIZES.contains(&self.features_size) {
             return err(
                 "features_size",
-                format!("{} is not supported; use 2, 4, 8, 16 or 32", self.features_size),
+                format!(
+                    "{} is not supported; use 2, 4, 8, 16 or 32",
+                    self.features_size
+                ),
             );
         }
         if self.num_tasks == 0 {
@@ -151,13 +155,22 @@ impl TaskSpec {
             TaskKind::ScalarLinearRegression | TaskKind::Scalar2layerNnRegression
                 if self.eval_type != EvalType::RmsError =>
             {
-                return err("eval_type", "regression tasks are scored by rms_error".into());
+                return err(
+                    "eval_type",
+                    "regression tasks are scored by rms_error".into(),
+                );
             }
             TaskKind::Scalar2layerNnRegression if self.features_size < 4 => {
-                return err("features_size", "the 2-layer teacher needs at least 4 features".into());
+                return err(
+                    "features_size",
+                    "the 2-layer teacher needs at least 4 features".into(),
+                );
             }
             TaskKind::UnitTestFixed if self.fixed.is_none() => {
-                return err("fixed", "a unit_test_fixed task lists its examples in `fixed`".into());
+                return err(
+                    "fixed",
+                    "a unit_test_fixed task lists its examples in `fixed`".into(),
+                );
             }
             TaskKind::Files => {
                 if self.train_file.is_none() {
@@ -185,7 +198,10 @@ impl TaskSpec {
             _ => {}
         }
         if self.increment.is_some() && self.kind != TaskKind::UnitTestIncrement {
-            return err("increment", "only unit_test_increment tasks take an increment".into());
+            return err(
+                "increment",
+                "only unit_test_increment tasks take an increment".into(),
+            );
         }
         Ok(())
     }

@@ -1,0 +1,180 @@
+//! `automl-zero eval`: the fitness of one program on the tasks of a config, or on data files.
+
+use anyhow::{Context, Result, bail};
+use automl_zero_engine::builtins::{Builtin, Generator};
+use automl_zero_engine::config::Config;
+use automl_zero_engine::evaluation::{Combination, EvalSettings};
+use automl_zero_engine::experiment::{score, search_settings};
+use automl_zero_engine::memory::MemorySizes;
+use automl_zero_engine::program::{Algorithm, parse_file};
+use automl_zero_engine::rng::Rng;
+use automl_zero_engine::tasks::{EvalType, TaskKind, TaskSpec, read_dataset};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Which task list of a config to evaluate on.
+#[derive(Clone, Copy, ValueEnum)]
+enum TaskList {
+    Search,
+    Select,
+    Final,
+}
+
+/// How predictions are scored, for the quick form.
+#[derive(Clone, Copy, ValueEnum)]
+enum EvalTypeArg {
+    RmsError,
+    Accuracy,
+}
+
+/// Arguments of `eval`.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
+)]
+pub struct EvalArgs {
+    /// The program file (readable text, or JSON if it ends in .json).
+    #[arg(required_unless_present = "builtin", conflicts_with = "builtin")]
+    program: Option<PathBuf>,
+    /// Evaluate a built-in algorithm instead: no_op, random, linear, neural_net, damaged_neural_net, teacher.
+    #[arg(long)]
+    builtin: Option<String>,
+    /// The config whose tasks and memory sizes to use.
+    #[arg(long, conflicts_with_all = ["train", "valid"])]
+    config: Option<PathBuf>,
+    /// Which of the config's task lists to use.
+    #[arg(long, value_enum, default_value = "final")]
+    tasks: TaskList,
+    /// Quick form: training data file (CSV, .npy or .npz; the last column is the label).
+    #[arg(long, requires = "eval_type")]
+    train: Option<PathBuf>,
+    /// Quick form: validation data file (or use --valid-fraction).
+    #[arg(long)]
+    valid: Option<PathBuf>,
+    /// Quick form: the fraction of --train's last rows held out for validation.
+    #[arg(long, conflicts_with = "valid")]
+    valid_fraction: Option<f64>,
+    /// Quick form: how predictions are scored.
+    #[arg(long, value_enum)]
+    eval_type: Option<EvalTypeArg>,
+    /// Quick form: passes over the training data.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Quick form: scalar memory size.
+    #[arg(long, default_value_t = 20)]
+    scalars: u16,
+    /// Quick form: vector memory size.
+    #[arg(long, default_value_t = 20)]
+    vectors: u16,
+    /// Quick form: matrix memory size.
+    #[arg(long, default_value_t = 20)]
+    matrices: u16,
+    /// Seed of the program's random ops.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object: {"fitness": combined, "per_task": [...]}.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `eval`.
+pub fn run(args: EvalArgs) -> Result<()> {
+    let (specs, key, settings, base_dir, size_init) = match (&args.config, &args.train) {
+        (Some(path), _) => {
+            let (config, base) = Config::load(path, &[])?;
+            let (specs, key) = match args.tasks {
+                TaskList::Search => (config.search_tasks.clone(), "search_tasks"),
+                TaskList::Select => (config.select_tasks.clone(), "select_tasks"),
+                TaskList::Final => (config.final_tasks.clone(), "final_tasks"),
+            };
+            if specs.is_empty() {
+                bail!("{}: `{key}` lists no tasks", path.display());
+            }
+            let mut settings = EvalSettings::plain(config.memory, config.search.max_abs_error);
+            if let TaskList::Search = args.tasks {
+                settings = search_settings(&config)?;
+            }
+            let s = &config.search;
+            let size_init = [s.setup.size_init, s.predict.size_init, s.learn.size_init];
+            (specs, key.to_string(), settings, base, size_init)
+        }
+        (None, Some(train)) => {
+            let data = read_dataset(train)?;
+            let f = data.num_features;
+            if ![2, 4, 8, 16, 32].contains(&f) {
+                bail!(
+                    "{}: rows have {f} features; the engine supports 2, 4, 8, 16 or 32 (pad or project the data)",
+                    train.display()
+                );
+            }
+            if args.valid.is_none() && args.valid_fraction.is_none() {
+                bail!("give --valid FILE or --valid-fraction F with --train");
+            }
+            let mut spec = TaskSpec::generated(TaskKind::Files, f, 0, 0, 1);
+            spec.num_train_epochs = args.epochs;
+            spec.train_file = Some(train.clone());
+            spec.valid_file = args.valid.clone();
+            spec.valid_fraction = args.valid_fraction;
+            spec.eval_type = match args
+                .eval_type
+                .expect("clap requires --eval-type with --train")
+            {
+                EvalTypeArg::RmsError => EvalType::RmsError,
+                EvalTypeArg::Accuracy => EvalType::Accuracy,
+            };
+            let sizes = MemorySizes {
+                scalars: args.scalars,
+                vectors: args.vectors,
+                matrices: args.matrices,
+            };
+            sizes.check().map_err(anyhow::Error::msg)?;
+            let settings = EvalSettings::plain(sizes, 100.0);
+            (
+                vec![spec],
+                "data".to_string(),
+                settings,
+                PathBuf::from("."),
+                [0; 3],
+            )
+        }
+        (None, None) => {
+            bail!("give --config FILE, or --train FILE with --valid FILE and --eval-type")
+        }
+    };
+    let algorithm = load_program(&args, &settings.sizes, size_init)?;
+    let (fitness, per_task) = score(&algorithm, &specs, &key, &settings, &base_dir, args.seed)?;
+    if args.json {
+        let out = serde_json::json!({ "fitness": fitness, "per_task": per_task });
+        println!("{out}");
+    } else {
+        for (i, f) in per_task.iter().enumerate() {
+            println!("task {i:>4}: {f:.6}");
+        }
+        let how = match settings.combination {
+            Combination::Mean => "mean",
+            Combination::Median => "median",
+        };
+        println!("fitness ({how} of {} tasks): {fitness:.6}", per_task.len());
+    }
+    Ok(())
+}
+
+fn load_program(args: &EvalArgs, sizes: &MemorySizes, size_init: [usize; 3]) -> Result<Algorithm> {
+    if let Some(name) = &args.builtin {
+        let which = Builtin::from_name(name).map_err(anyhow::Error::msg)?;
+        let generator = Generator {
+            sizes: *sizes,
+            size_init,
+            ops: Default::default(),
+        };
+        return generator
+            .build(which, &mut Rng::new(args.seed, 0))
+            .map_err(anyhow::Error::msg)
+            .context("--builtin");
+    }
+    let path = args
+        .program
+        .as_ref()
+        .expect("clap requires a program or --builtin");
+    Ok(parse_file(path, sizes)?)
+}

@@ -1,0 +1,157 @@
+//! `automl-zero search`: run the experiment protocol of a config and write a run folder.
+
+use crate::run_dir::{RunDir, default_path};
+use anyhow::{Context, Result};
+use automl_zero_engine::config::{Config, DEMO};
+use automl_zero_engine::evolution::Progress;
+use automl_zero_engine::experiment::{self, ExperimentResult, Observer, seed_from_clock};
+use automl_zero_engine::program::Algorithm;
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Arguments of `search`.
+#[derive(Args)]
+pub struct SearchArgs {
+    /// The experiment config (TOML). Without one, the embedded demo (configs/demo.toml) runs.
+    config: Option<PathBuf>,
+    /// The run's seed (overrides random_seed; 0 draws one).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The run folder (default: runs/<date>-<time>-<seed>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a config key, e.g. --set search.population_size=100 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Print only the final result.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+struct Reporter {
+    dir: RunDir,
+    quiet: bool,
+    error: Option<anyhow::Error>,
+}
+
+impl Reporter {
+    fn keep(&mut self, r: Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+impl Observer for Reporter {
+    fn progress(&mut self, p: &Progress) {
+        if !self.quiet {
+            println!(
+                "indivs={}, elapsed_secs={:.0}, mean={:.6}, stdev={:.6}, best fit={:.6}, indivs/s={:.0}, fec_hit_rate={:.3}",
+                p.individuals,
+                p.elapsed_seconds,
+                p.mean,
+                p.stdev,
+                p.best,
+                p.individuals_per_second,
+                p.fec_hit_rate()
+            );
+        }
+        let line = serde_json::to_value(p).expect("progress serializes");
+        let r = self.dir.append_progress(&line);
+        self.keep(r);
+    }
+
+    fn experiment(&mut self, r: &ExperimentResult, candidate: &Algorithm) {
+        if !self.quiet {
+            println!(
+                "Experiment {} done after {} individuals ({:?}): search fitness {:.6}, select fitness {:.6}{}",
+                r.experiment,
+                r.individuals,
+                r.stop_reason,
+                r.search_fitness,
+                r.select_fitness,
+                if r.best_so_far { " (best so far)" } else { "" }
+            );
+        }
+        if r.best_so_far {
+            let a = self.dir.write("best.txt", &candidate.to_string());
+            let b = self.dir.write("best.json", &candidate.to_json());
+            self.keep(a.and(b));
+        }
+    }
+
+    fn message(&mut self, text: &str) {
+        if !self.quiet {
+            println!("{text}");
+        }
+    }
+}
+
+/// Runs `search`.
+pub fn run(args: SearchArgs) -> Result<()> {
+    let (mut config, base_dir) = match &args.config {
+        Some(path) => Config::load(path, &args.overrides)?,
+        None => (
+            Config::from_text(DEMO, "the embedded demo config", &args.overrides)?,
+            PathBuf::from("."),
+        ),
+    };
+    if let Some(seed) = args.seed {
+        config.random_seed = seed;
+    }
+    if config.random_seed == 0 {
+        config.random_seed = seed_from_clock();
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_path(config.random_seed));
+    let dir = RunDir::create(out.clone())?;
+    dir.write("config.toml", &config.to_toml())?;
+    if !args.quiet {
+        println!("Random seed = {}", config.random_seed);
+        println!("Run folder: {}", out.display());
+    }
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted twice: exiting now");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupted: finishing with the best found so far (Ctrl-C again to quit at once)"
+        );
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let mut reporter = Reporter {
+        dir,
+        quiet: args.quiet,
+        error: None,
+    };
+    let result = experiment::run(&config, &base_dir, interrupt, &mut reporter)?;
+    if let Some(e) = reporter.error.take() {
+        return Err(e);
+    }
+    let dir = reporter.dir;
+    dir.write("best.txt", &result.best.to_string())?;
+    dir.write("best.json", &result.best.to_json())?;
+    let summary = serde_json::to_string_pretty(&result.summary).expect("summary serializes");
+    dir.write("summary.json", &(summary + "\n"))?;
+    let s = &result.summary;
+    println!();
+    println!("Search fitness = {:.6}", s.search_fitness);
+    println!("Select fitness = {:.6}", s.select_fitness);
+    if let Some(f) = s.final_fitness {
+        println!("Final evaluation fitness (on unseen data) = {f:.6}");
+    }
+    println!(
+        "{} experiments, {} individuals, {:.1} s, FEC hits {} / misses {}",
+        s.experiments, s.individuals, s.elapsed_seconds, s.fec_hits, s.fec_misses
+    );
+    println!("Algorithm found:\n{}", result.best);
+    println!("Written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! The experiment configuration: one TOML schema, checked when read, every key documented.
+
+use crate::builtins::Builtin;
+use crate::evaluation::{BudgetConfig, Combination, FecConfig};
+use crate::memory::MemorySizes;
+use crate::mutation::MutationType;
+use crate::ops::Op;
+use crate::tasks::TaskSpec;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The demo config (the original's run_demo.sh), embedded in the binary.
+pub const DEMO: &str = include_str!("../../../configs/demo.toml");
+
+/// A whole experiment: search settings and the three task lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Seed of every random stream of the run; 0 draws one (and records it).
+    #[serde(default)]
+    pub random_seed: u64,
+    /// Search experiments to run; 0 runs until `sufficient_fitness` is reached.
+    #[serde(default = "one")]
+    pub max_experiments: u64,
+    /// Stop repeating experiments once a candidate's select fitness exceeds this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sufficient_fitness: Option<f64>,
+    /// Draw fresh search and select task seeds for every experiment.
+    #[serde(default)]
+    pub randomize_task_seeds: bool,
+    /// Memory sizes.
+    #[serde(default)]
+    pub memory: MemorySizes,
+    /// The search.
+    pub search: SearchConfig,
+    /// Tasks the search evaluates on (T_search).
+    pub search_tasks: Vec<TaskSpec>,
+    /// Tasks that pick the best candidate among experiments (T_select).
+    #[serde(default)]
+    pub select_tasks: Vec<TaskSpec>,
+    /// Tasks the final algorithm is scored on (T_final; seeds always respected).
+    #[serde(default)]
+    pub final_tasks: Vec<TaskSpec>,
+}
+
+/// How the search runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// `evolution` (regularized evolution) or `random` (random search).
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Individuals in the population.
+    pub population_size: usize,
+    /// Individuals drawn (with replacement) per tournament.
+    pub tournament_size: usize,
+    /// The algorithm the population starts from.
+    #[serde(default = "default_init")]
+    pub initial_population: Builtin,
+    /// Probability that a child is mutated (else it is a copy of its parent).
+    #[serde(default = "default_mutate_prob")]
+    pub mutate_prob: f64,
+    /// Mutation types to choose among (repeats weigh the choice).
+    pub mutations: Vec<MutationType>,
+    /// Stop an experiment after this many individuals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_individuals: Option<u64>,
+    /// Stop an experiment after this many training steps (FEC probes included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_train_steps: Option<u64>,
+    /// Stop the whole run after this many seconds of wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<f64>,
+    /// How task fitnesses combine: `mean` or `median`.
+    #[serde(default)]
+    pub fitness_combination: Combination,
+    /// An example error above this stops training (fitness 0 in the first epoch).
+    #[serde(default = "default_max_abs_error")]
+    pub max_abs_error: f64,
+    /// Individuals between progress reports.
+    #[serde(default = "default_progress_every")]
+    pub progress_every: u64,
+    /// Functional equivalence checking; absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fec: Option<FecConfig>,
+    /// Train budget relative to a built-in baseline; absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_budget: Option<BudgetConfig>,
+    /// Quantiles of the staged search-task evaluation (hurdles); empty: off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hurdles: Vec<f64>,
+    /// Setup's ops and sizes.
+    pub setup: ComponentConfig,
+    /// Predict's ops and sizes.
+    pub predict: ComponentConfig,
+    /// Learn's ops and sizes.
+    pub learn: ComponentConfig,
+}
+
+/// The search strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Regularized evolution: tournament selection, mutation, the oldest replaced.
+    #[default]
+    Evolution,
+    /// Random search: every individual a fresh random algorithm.
+    Random,
+}
+
+/// Ops and size limits of one component function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    /// Ops mutations may put here; empty: the component never changes.
+    #[serde(default)]
+    pub ops: Vec<Op>,
+    /// Initial number of instructions.
+    #[serde(default)]
+    pub size_init: usize,
+    /// Fewest instructions that remove mutations leave (default: `size_init`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_min: Option<usize>,
+    /// Most instructions that insert mutations make (default: `size_init`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_max: Option<usize>,
+}
+
+impl ComponentConfig {
+    /// The size limits, defaults applied.
+    pub fn limits(&self) -> (usize, usize) {
+        (
+            self.size_min.unwrap_or(self.size_init),
+            self.size_max.unwrap_or(self.size_init),
+        )
+    }
+}
+
+fn one() -> u64 {
+    1
+}
+fn default_init() -> Builtin {
+    Builtin::NoOp
+}
+fn default_mutate_prob() -> f64 {
+    0.9
+}
+fn default_max_abs_error() -> f64 {
+    100.0
+}
+fn default_progress_every() -> u64 {
+    10_000
+}
+
+/// The most instructions a component may hold.
+pub const MAX_COMPONENT_SIZE: usize = 1000;
+
+/// An error reading or checking a config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, or a key is unknown or has the wrong type.
+    #[error("{origin}: {message}")]
+    Syntax {
+        /// The file or the override that was wrong.
+        origin: String,
+        /// The parser's message, with the line and key.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file or the override that was wrong.
+        origin: String,
+        /// The key and what is wrong with it.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads a config file, applies `key=value` overrides and checks it; returns the config and
+    /// the folder its relative paths start from.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, PathBuf), ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok((Config::from_text(&text, &origin, overrides)?, base))
+    }
+
+    /// Parses config text (named `origin` in errors), applies overrides and checks it.
+    pub fn from_text(
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Config, ConfigError> {
+        let syntax = |origin: &str, e: &dyn std::fmt::Display| ConfigError::Syntax {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let config: Config = toml::from_str(text).map_err(|e| syntax(origin, &e))?;
+        if overrides.is_empty() {
+            config.check().map_err(|message| ConfigError::Invalid {
+                origin: origin.into(),
+                message,
+            })?;
+            return Ok(config);
+        }
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(origin, &e))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(|message| ConfigError::Invalid {
+                origin: format!("--set {o}"),
+                message,
+            })?;
+        }
+        let what = format!("{origin} with --set {}", overrides.join(" --set "));
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                ConfigError::Syntax {
+                    origin: what.clone(),
+                    message: format!("{}: {}", e.path(), e.inner()),
+                }
+            })?;
+        config.check().map_err(|message| ConfigError::Invalid {
+            origin: what,
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// The config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("configs always serialize")
+    }
+
+    /// Checks every value's range, naming the key of the first that is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        self.memory.check()?;
+        let s = &self.search;
+        let range = |key: &str, ok: bool, what: &str| -> Result<(), String> {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("search.{key}: {what}"))
+            }
+        };
+        range(
+            "population_size",
+            s.population_size >= 1,
+            "must be at least 1",
+        )?;
+        range(
+            "tournament_size",
+            s.tournament_size >= 1,
+            "must be at least 1",
+        )?;
+        range(
+            "tournament_size",
+            s.tournament_size <= s.population_size,
+            "must not exceed population_size",
+        )?;
+        range(
+            "mutate_prob",
+            (0.0..=1.0).contains(&s.mutate_prob),
+            "must be in [0, 1]",
+        )?;
+        range(
+            "mutations",
+            !s.mutations.is_empty(),
+            "list at least one mutation type",
+        )?;
+        range("max_abs_error", s.max_abs_error > 0.0, "must be positive")?;
+        range(
+            "progress_every",
+            s.progress_every >= 1,
+            "must be at least 1",
+        )?;
+        if let Some(t) = s.max_seconds {
+            range("max_seconds", t > 0.0, "must be positive")?;
+        }
+        if let Some(fec) = &s.fec {
+            fec.check()?;
+        }
+        if let Some(b) = &s.train_budget {
+            Builtin::from_name(&b.baseline)
+                .map_err(|e| format!("search.train_budget.baseline: {e}"))?;
+            range(
+                "train_budget.threshold_factor",
+                b.threshold_factor > 0.0,
+                "must be positive",
+            )?;
+        }
+        for (i, q) in s.hurdles.iter().enumerate() {
+            range(
+                &format!("hurdles[{i}]"),
+                *q > 0.0 && *q < 1.0,
+                "a quantile must be in (0, 1)",
+            )?;
+        }
+        for (name, c) in [
+            ("setup", &s.setup),
+            ("predict", &s.predict),
+            ("learn", &s.learn),
+        ] {
+            let (min, max) = c.limits();
+            range(
+                &format!("{name}.size_init"),
+                c.size_init <= MAX_COMPONENT_SIZE,
+                &format!("must be at most {MAX_COMPONENT_SIZE}"),
+            )?;
+            range(
+                &format!("{name}.size_max"),
+                min <= max,
+                "must be at least size_min",
+            )?;
+            range(
+                &format!("{name}.size_max"),
+                max <= MAX_COMPONENT_SIZE,
+                &format!("must be at most {MAX_COMPONENT_SIZE}"),
+            )?;
+            if c.size_init > 0 && c.ops.is_empty() && s.initial_population == Builtin::Random {
+                return Err(format!(
+                    "search.{name}.ops: a random initial population needs ops for every component with size_init > 0"
+                ));
+            }
+        }
+        if self.sufficient_fitness.is_some_and(|f| !f.is_finite()) {
+            return Err("sufficient_fitness: must be a number".into());
+        }
+        crate::tasks::collection_features(&self.search_tasks, "search_tasks")
+            .map_err(|e| e.to_string())?;
+        for (key, list) in [
+            ("select_tasks", &self.select_tasks),
+            ("final_tasks", &self.final_tasks),
+        ] {
+            if !list.is_empty() {
+                let f = crate::tasks::collection_features(list, key).map_err(|e| e.to_string())?;
+                if f != self.search_tasks[0].features_size {
+                    return Err(format!(
+                        "{key}[0].features_size: {f} differs from the search tasks' {}",
+                        self.search_tasks[0].features_size
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The configs that ship with the tool, by name.
+    pub fn shipped(name: &str) -> Option<&'static str> {
+        match name {
+            "demo" => Some(DEMO),
+            _ => None,
+        }
+    }
+}
+
+/// Sets a dotted key (`search.population_size`) in a TOML table to a value written in TOML
+/// (a bare word is taken as a string).
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
+    let (key, value) = assignment
+        .split_once('=')
+        .ok_or_else(|| "expected key=value, like search.population_size=100".to_string())?;
+    let key = key.trim();
+    let value = value.trim();
+    let parsed: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+        Ok(mut t) => t.remove("v").expect("parsed the key v"),
+        Err(_) => toml::Value::String(value.to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a key"));
+    }
+    let mut node = table;
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            node.insert(part.to_string(), parsed);
+            return Ok(());
+        }
+        let entry = node
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{}` is not a table", parts[..=i].join("."))),
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_parses_and_checks() {
+        let c = Config::from_text(DEMO, "demo.toml", &[]).unwrap();
+        assert_eq!(c.search.population_size, 1000);
+        assert_eq!(
+            c.memory,
+            MemorySizes {
+                scalars: 4,
+                vectors: 3,
+                matrices: 1
+            }
+        );
+        assert_eq!(c.search_tasks[0].num_tasks, 10);
+    }
+
+    #[test]
+    fn overrides_change_values_and_bad_keys_are_named() {
+        let c = Config::from_text(DEMO, "demo", &["search.population_size=100".into()]).unwrap();
+        assert_eq!(c.search.population_size, 100);
+        let e = Config::from_text(DEMO, "demo", &["search.populaton_size=100".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("populaton_size"), "{e}");
+        let e = Config::from_text(DEMO, "demo", &["search.population_size=lots".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search.population_size"), "{e}");
+        let e = Config::from_text(DEMO, "demo", &["search.mutate_prob=2".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search.mutate_prob"), "{e}");
+    }
+
+    #[test]
+    fn misspelt_keys_in_a_file_name_the_key_and_line() {
+        let text = DEMO.replace("tournament_size", "tournament_sise");
+        let e = Config::from_text(&text, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.toml") && e.contains("tournament_sise") && e.contains("line"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_op_names_are_errors() {
+        let text = DEMO.replace("\"vector_sum\"", "\"vector_summ\"");
+        let e = Config::from_text(&text, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("vector_summ") && e.contains("did you mean `vector_sum`"),
+            "{e}"
+        );
+    }
+}
