@@ -23,6 +23,7 @@ enum TaskList {
 /// How predictions are scored, for the quick form.
 #[derive(Clone, Copy, ValueEnum)]
 enum EvalTypeArg {
+    #[value(name = "rms_error")]
     RmsError,
     Accuracy,
 }

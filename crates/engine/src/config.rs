@@ -83,6 +83,9 @@ pub struct SearchConfig {
     /// Functional equivalence checking; absent: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fec: Option<FecConfig>,
+    /// Entries of the cache of fitnesses keyed by the pruned, renamed program (0: off).
+    #[serde(default = "default_canonical_cache")]
+    pub canonical_cache: usize,
     /// Train budget relative to a built-in baseline; absent: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_budget: Option<BudgetConfig>,
@@ -148,6 +151,9 @@ fn default_mutate_prob() -> f64 {
 fn default_max_abs_error() -> f64 {
     100.0
 }
+fn default_canonical_cache() -> usize {
+    100_000
+}
 fn default_progress_every() -> u64 {
     10_000
 }
@@ -159,12 +165,12 @@ pub const MAX_COMPONENT_SIZE: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The TOML is malformed, or a key is unknown or has the wrong type.
     #[error("{origin}: {message}")]
@@ -189,9 +195,9 @@ impl Config {
     /// the folder its relative paths start from.
     pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, PathBuf), ConfigError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: origin.clone(),
-            source,
+            reason,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok((Config::from_text(&text, &origin, overrides)?, base))

@@ -35,6 +35,8 @@ pub struct Progress {
     pub fec_hits: u64,
     /// FEC misses so far in this experiment.
     pub fec_misses: u64,
+    /// Individuals answered by the canonical-program cache in this experiment.
+    pub canonical_hits: u64,
 }
 
 impl Progress {

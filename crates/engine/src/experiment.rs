@@ -39,6 +39,8 @@ pub struct Summary {
     pub fec_hits: u64,
     /// FEC cache misses over all experiments.
     pub fec_misses: u64,
+    /// Individuals answered by the canonical-program cache.
+    pub canonical_hits: u64,
     /// Individuals stopped at a hurdle.
     pub hurdle_stops: u64,
     /// Why the last search stopped.
@@ -123,6 +125,7 @@ pub fn search_settings(config: &Config) -> Result<EvalSettings, RunError> {
         max_abs_error: s.max_abs_error,
         combination: s.fitness_combination,
         fec: s.fec,
+        canonical_cache: s.canonical_cache,
         budget,
     })
 }
@@ -219,6 +222,7 @@ fn run_for<const F: usize>(
     let (mut individuals, mut train_steps) = (0u64, 0u64);
     let mut fec = FecStats::default();
     let mut hurdle_stops = 0;
+    let mut canonical_hits = 0;
     let mut stop_reason;
     loop {
         if config.randomize_task_seeds {
@@ -265,6 +269,7 @@ fn run_for<const F: usize>(
                     individuals_per_second: s.individuals as f64 / elapsed.max(1e-9),
                     fec_hits: stats.hits,
                     fec_misses: stats.misses,
+                    canonical_hits: s.evaluator.canonical_hits,
                 });
             }),
         };
@@ -276,6 +281,7 @@ fn run_for<const F: usize>(
         fec.hits += stats.hits;
         fec.misses += stats.misses;
         hurdle_stops += search.stopped_at_hurdles;
+        canonical_hits += search.evaluator.canonical_hits;
         let (candidate, search_fitness) = search.candidate();
         drop(search);
         experiments += 1;
@@ -356,6 +362,7 @@ fn run_for<const F: usize>(
             final_fitness,
             fec_hits: fec.hits,
             fec_misses: fec.misses,
+            canonical_hits,
             hurdle_stops,
             stop_reason: Some(stop_reason),
             interrupted: stop_reason == StopReason::Interrupted,

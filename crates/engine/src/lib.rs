@@ -12,6 +12,7 @@ pub mod evaluation;
 pub mod evolution;
 pub mod experiment;
 pub mod interpreter;
+pub mod liveness;
 pub mod memory;
 pub mod mutation;
 pub mod ops;

@@ -9,11 +9,14 @@ pub use executor::{Errors, Outcome, execute, flip_and_squash};
 pub use fec::{FecCache, FecConfig, FecStats};
 
 use crate::interpreter::Program;
+use crate::liveness;
 use crate::memory::{Memory, MemorySizes};
 use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
+use lru::LruCache;
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroUsize;
 
 /// How the fitnesses of several tasks combine into one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,6 +59,8 @@ pub struct EvalSettings {
     pub fec: Option<FecConfig>,
     /// The train budget, if used.
     pub budget: Option<TrainBudget>,
+    /// Entries of the cache of fitnesses by canonical program (0: off).
+    pub canonical_cache: usize,
 }
 
 impl EvalSettings {
@@ -67,6 +72,7 @@ impl EvalSettings {
             combination: Combination::Mean,
             fec: None,
             budget: None,
+            canonical_cache: 0,
         }
     }
 }
@@ -76,17 +82,23 @@ pub struct Evaluator<const F: usize> {
     tasks: Vec<Task<F>>,
     settings: EvalSettings,
     fec: Option<FecCache>,
+    canonical: Option<LruCache<u128, f64>>,
     memory: Memory<F>,
     errors: Errors,
     /// Training steps run so far, FEC probes included.
     pub train_steps: u64,
+    /// Evaluations answered by the canonical-program cache.
+    pub canonical_hits: u64,
 }
 
 impl<const F: usize> Evaluator<F> {
     /// An evaluator of these tasks.
     pub fn new(tasks: Vec<Task<F>>, settings: EvalSettings) -> Self {
         let fec = settings.fec.as_ref().map(FecCache::new);
+        let canonical = NonZeroUsize::new(settings.canonical_cache).map(LruCache::new);
         Evaluator {
+            canonical,
+            canonical_hits: 0,
             memory: Memory::new(settings.sizes),
             tasks,
             settings,
@@ -112,12 +124,43 @@ impl<const F: usize> Evaluator<F> {
     }
 
     /// The combined fitness of an algorithm; `seed` feeds its random ops.
+    ///
+    /// Dead instructions are pruned first (random ops among them draw nothing), and an
+    /// algorithm whose canonical form was seen before gets the fitness found then.
     pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> Result<f64, String> {
-        let per_task = self.evaluate_tasks(algorithm, seed, 0..self.tasks.len())?;
-        Ok(self.settings.combination.combine(&per_task))
+        algorithm.check(&self.settings.sizes)?;
+        let pruned = liveness::prune(algorithm);
+        let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
+        let key = self.canonical.is_some().then(|| {
+            // The budget judges the unpruned algorithm, so its verdicts are part of the key.
+            let verdicts = match (self.settings.budget, cost) {
+                (Some(b), Some(c)) => self.tasks.iter().fold(1u128, |acc, t| {
+                    let n = t.max_train_examples();
+                    acc.rotate_left(1) ^ u128::from(b.train_examples(c, n) == 0)
+                }),
+                _ => 0,
+            };
+            liveness::canonical_key(&pruned) ^ verdicts
+        });
+        if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key)
+            && let Some(&fitness) = cache.get(&key)
+        {
+            self.canonical_hits += 1;
+            return Ok(fitness);
+        }
+        let program = Program::compile_checked(&pruned, F);
+        let mut rng = Rng::new(seed, salt::EVALUATION);
+        let per_task: Vec<f64> = (0..self.tasks.len())
+            .map(|t| self.evaluate_task(&program, cost, t, &mut rng))
+            .collect();
+        let fitness = self.settings.combination.combine(&per_task);
+        if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key) {
+            cache.put(key, fitness);
+        }
+        Ok(fitness)
     }
 
-    /// The fitness of an algorithm on each task of a range of the task list.
+    /// The fitness of an algorithm on each task of a range of the task list (no pruning).
     pub fn evaluate_tasks(
         &mut self,
         algorithm: &Algorithm,

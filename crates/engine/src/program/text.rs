@@ -12,16 +12,24 @@ use std::path::Path;
 
 /// A syntax or range error in a program text, with its position.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}line {line}, column {column}: {message}", file_prefix(.file))]
+#[error("{}{}{message}", file_prefix(.file), position(*.line, *.column))]
 pub struct ParseError {
     /// The file the text came from, if any.
     pub file: Option<String>,
-    /// 1-based line.
+    /// 1-based line (0 when the error is not about one line).
     pub line: usize,
-    /// 1-based column (in characters).
+    /// 1-based column in characters (0 when the error is not about one column).
     pub column: usize,
     /// What was wrong and what was expected.
     pub message: String,
+}
+
+fn position(line: usize, column: usize) -> String {
+    match (line, column) {
+        (0, _) => String::new(),
+        (l, 0) => format!("line {l}: "),
+        (l, c) => format!("line {l}, column {c}: "),
+    }
 }
 
 fn file_prefix(file: &Option<String>) -> String {

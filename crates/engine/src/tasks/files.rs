@@ -63,13 +63,12 @@ impl Dataset {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened, read or (for `.csv.gz`) decompressed.
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}: {reason}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: io::Error,
+        reason: io::Error,
     },
     /// The file name has none of the supported extensions.
     #[error(
@@ -179,9 +178,9 @@ fn array_prefix(array: Option<&str>) -> String {
 
 /// Reads a dataset, choosing the format from the file name: `.csv` or `.csv.gz` (gzip via flate2), `.npy`, `.npz`.
 pub fn read_dataset(path: &Path) -> Result<Dataset, DataError> {
-    let io_error = |source| DataError::Io {
+    let io_error = |reason| DataError::Io {
         path: path.to_owned(),
-        source,
+        reason,
     };
     let name = path
         .file_name()
@@ -588,9 +587,9 @@ const NPZ_PAIRS: [(&str, &str); 3] = [("x", "y"), ("X", "y"), ("features", "labe
 
 /// Reads an `.npz` archive: one table array, or a features/labels pair (see [`NPZ_PAIRS`]).
 fn read_npz(path: &Path) -> Result<Dataset, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
+    let file = File::open(path).map_err(|reason| DataError::Io {
         path: path.to_owned(),
-        source,
+        reason,
     })?;
     let mut zip = ZipArchive::new(BufReader::new(file)).map_err(|e| {
         invalid(

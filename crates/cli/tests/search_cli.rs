@@ -1,0 +1,242 @@
+//! `automl-zero search`: the run folder it writes, reproducibility, `--seed` and `--set`.
+
+use automl_zero_engine::config::Config;
+use automl_zero_engine::program::{Algorithm, parse};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_automl-zero");
+
+/// A small search: P = 20, 300 individuals, tiny tasks; its own seed is 5.
+const SMALL: &str = r#"
+random_seed = 5
+max_experiments = 1
+
+[memory]
+scalars = 4
+vectors = 3
+matrices = 1
+
+[search]
+population_size = 20
+tournament_size = 5
+initial_population = "random"
+mutate_prob = 0.9
+mutations = ["alter_param", "randomize_instruction", "randomize_component_function"]
+max_individuals = 300
+progress_every = 100
+fec = { num_train_examples = 5, num_valid_examples = 5 }
+setup = { ops = ["scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product", "scalar_vector_product", "vector_sum"], size_init = 4 }
+predict = { ops = ["scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product", "scalar_vector_product", "vector_sum"], size_init = 2 }
+learn = { ops = ["scalar_const_set", "vector_inner_product", "scalar_diff", "scalar_product", "scalar_vector_product", "vector_sum"], size_init = 4 }
+
+[[search_tasks]]
+kind = "scalar_linear_regression"
+features_size = 4
+num_train_examples = 10
+num_valid_examples = 10
+num_tasks = 4
+eval_type = "rms_error"
+
+[[select_tasks]]
+kind = "scalar_linear_regression"
+features_size = 4
+num_train_examples = 20
+num_valid_examples = 10
+num_tasks = 3
+eval_type = "rms_error"
+
+[[final_tasks]]
+kind = "scalar_linear_regression"
+features_size = 4
+num_train_examples = 20
+num_valid_examples = 10
+num_tasks = 3
+eval_type = "rms_error"
+data_seeds = [1_000_000]
+param_seeds = [2_000_000]
+"#;
+
+const SUMMARY_KEYS: [&str; 10] = [
+    "seed",
+    "experiments",
+    "individuals",
+    "train_steps",
+    "elapsed_seconds",
+    "search_fitness",
+    "select_fitness",
+    "final_fitness",
+    "fec_hits",
+    "fec_misses",
+];
+
+/// A temporary folder holding the small config.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("small.toml");
+    std::fs::write(&config, SMALL).unwrap();
+    (dir, config)
+}
+
+fn search(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("search")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("-q")
+        .args(extra)
+        .output()
+        .expect("the binary runs")
+}
+
+fn search_ok(config: &Path, out: &Path, extra: &[&str]) {
+    let o = search(config, out, extra);
+    assert!(
+        o.status.success(),
+        "search failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn summary(run: &Path) -> serde_json::Map<String, Value> {
+    match serde_json::from_str(&read(&run.join("summary.json"))).unwrap() {
+        Value::Object(m) => m,
+        other => panic!("summary.json is not an object: {other}"),
+    }
+}
+
+#[test]
+fn search_writes_a_complete_run_folder() {
+    let (dir, config) = setup();
+    let run = dir.path().join("run");
+    search_ok(&config, &run, &["--seed", "3"]);
+
+    // config.toml: the effective config, which loads and carries the seed used.
+    let saved = run.join("config.toml");
+    let (c, _) = Config::load(&saved, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.random_seed, 3);
+    assert!(read(&saved).contains("random_seed = 3"));
+    assert_eq!(c.search.population_size, 20);
+    assert_eq!(c.search.max_individuals, Some(300));
+
+    // progress.jsonl: one JSON object per report.
+    let progress = read(&run.join("progress.jsonl"));
+    let lines: Vec<&str> = progress.lines().collect();
+    assert!(!lines.is_empty());
+    let mut last_individuals = 0;
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let o = v
+            .as_object()
+            .unwrap_or_else(|| panic!("not an object: {line}"));
+        for key in ["individuals", "mean", "stdev", "best", "train_steps"] {
+            assert!(o.contains_key(key), "{key} missing in {line}");
+        }
+        let n = o["individuals"].as_u64().unwrap();
+        assert!(n > last_individuals, "{line}");
+        last_individuals = n;
+        let (mean, best) = (o["mean"].as_f64().unwrap(), o["best"].as_f64().unwrap());
+        assert!(mean <= best + 1e-12, "{line}");
+    }
+    assert_eq!(last_individuals, 300);
+
+    // best.txt and best.json: the same program.
+    let text = read(&run.join("best.txt"));
+    let from_text = parse(&text, &c.memory).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let from_json = Algorithm::from_json(&read(&run.join("best.json"))).unwrap();
+    assert_eq!(from_text, from_json);
+    assert_eq!(from_text.to_string(), text);
+    from_json.check(&c.memory).unwrap();
+
+    // summary.json.
+    let s = summary(&run);
+    for key in SUMMARY_KEYS {
+        assert!(s.contains_key(key), "summary.json lacks {key}: {s:?}");
+    }
+    assert_eq!(s["seed"], 3);
+    assert_eq!(s["experiments"], 1);
+    assert_eq!(s["individuals"], 300);
+    assert!(s["train_steps"].as_u64().unwrap() > 0);
+    assert!(s["final_fitness"].as_f64().is_some());
+    let fec = s["fec_hits"].as_u64().unwrap() + s["fec_misses"].as_u64().unwrap();
+    assert!(fec > 0);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_best_and_summary() {
+    let (dir, config) = setup();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    search_ok(&config, &a, &["--seed", "3"]);
+    search_ok(&config, &b, &["--seed", "3"]);
+    assert_eq!(read(&a.join("best.txt")), read(&b.join("best.txt")));
+    assert_eq!(read(&a.join("best.json")), read(&b.join("best.json")));
+    let (mut sa, mut sb) = (summary(&a), summary(&b));
+    sa.remove("elapsed_seconds");
+    sb.remove("elapsed_seconds");
+    assert_eq!(sa, sb);
+}
+
+#[test]
+fn seed_overrides_random_seed() {
+    let (dir, config) = setup();
+    // Without --seed the config's own seed runs.
+    let own = dir.path().join("own");
+    search_ok(&config, &own, &[]);
+    assert_eq!(summary(&own)["seed"], 5);
+    let (c, _) = Config::load(&own.join("config.toml"), &[]).unwrap();
+    assert_eq!(c.random_seed, 5);
+    // --seed wins over random_seed, and over a --set of it.
+    let seeded = dir.path().join("seeded");
+    search_ok(&config, &seeded, &["--seed", "3", "--set", "random_seed=9"]);
+    assert_eq!(summary(&seeded)["seed"], 3);
+    let (c, _) = Config::load(&seeded.join("config.toml"), &[]).unwrap();
+    assert_eq!(c.random_seed, 3);
+    // A --set alone changes the seed.
+    let set = dir.path().join("set");
+    search_ok(&config, &set, &["--set", "random_seed=9"]);
+    assert_eq!(summary(&set)["seed"], 9);
+}
+
+#[test]
+fn set_overrides_reach_the_run() {
+    let (dir, config) = setup();
+    let run = dir.path().join("run");
+    search_ok(
+        &config,
+        &run,
+        &["--seed", "3", "--set", "search.max_individuals=120"],
+    );
+    assert_eq!(summary(&run)["individuals"], 120);
+    let (c, _) = Config::load(&run.join("config.toml"), &[]).unwrap();
+    assert_eq!(c.search.max_individuals, Some(120));
+}
+
+#[test]
+fn bad_overrides_fail_naming_the_key() {
+    let (dir, config) = setup();
+    for (set, key) in [
+        ("search.populaton_size=10", "populaton_size"),
+        ("search.population_size=abc", "population_size"),
+        ("search.mutate_prob=3", "mutate_prob"),
+    ] {
+        let out = dir.path().join("bad");
+        let o = search(&config, &out, &["--seed", "3", "--set", set]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "--set {set} succeeded");
+        // The message itself names the key, not only the echoed `--set` argument.
+        let message = stderr.replace(set, "");
+        assert!(
+            message.contains(&format!("search.{key}")),
+            "--set {set}: stderr does not name {key}:\n{stderr}"
+        );
+        assert!(!out.join("summary.json").exists());
+    }
+}

@@ -1,0 +1,286 @@
+//! Liveness over the whole train loop: which instructions can ever affect a prediction.
+//!
+//! The executor runs Setup once, then Predict and Learn per training example, then Predict per
+//! validation example. Before every Predict and Learn it overwrites the features `v0` and the
+//! label `s0`, and it reads the prediction `s1` after every Predict. An instruction is live when
+//! its result can reach such a read of `s1` along some path through that loop. Dead
+//! instructions change nothing observable, so they need not run; two algorithms equal after
+//! pruning and after renaming their addresses are the same algorithm ([`canonical_key`]).
+
+use crate::memory::{FEATURES, LABEL, PREDICTION};
+use crate::ops::{Data, Kind};
+use crate::program::{Algorithm, Component, Instruction};
+
+/// A set of memory locations, one bit per address and kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Locations {
+    bits: [Vec<u64>; 3],
+}
+
+impl Locations {
+    fn slot(kind: Kind) -> usize {
+        match kind {
+            Kind::Scalar => 0,
+            Kind::Vector => 1,
+            Kind::Matrix => 2,
+        }
+    }
+
+    fn insert(&mut self, kind: Kind, addr: u16) {
+        let v = &mut self.bits[Self::slot(kind)];
+        let word = addr as usize / 64;
+        if v.len() <= word {
+            v.resize(word + 1, 0);
+        }
+        v[word] |= 1 << (addr % 64);
+    }
+
+    fn remove(&mut self, kind: Kind, addr: u16) {
+        if let Some(w) = self.bits[Self::slot(kind)].get_mut(addr as usize / 64) {
+            *w &= !(1 << (addr % 64));
+        }
+    }
+
+    fn contains(&self, kind: Kind, addr: u16) -> bool {
+        self.bits[Self::slot(kind)]
+            .get(addr as usize / 64)
+            .is_some_and(|w| w & (1 << (addr % 64)) != 0)
+    }
+
+    fn union(&mut self, other: &Locations) {
+        for (mine, theirs) in self.bits.iter_mut().zip(&other.bits) {
+            if mine.len() < theirs.len() {
+                mine.resize(theirs.len(), 0);
+            }
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m |= t;
+            }
+        }
+    }
+}
+
+/// Whether an instruction's write replaces its whole output (const sets change one element).
+fn overwrites(ins: &Instruction) -> bool {
+    !matches!(
+        ins.op.info().data,
+        Data::VectorElement | Data::MatrixElement
+    )
+}
+
+/// Walks a component backwards from the locations live after it; marks live instructions in
+/// `keep` and returns the locations live before it.
+fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> Locations {
+    let mut live = live_after.clone();
+    for (i, ins) in code.iter().enumerate().rev() {
+        let Some((kind, out)) = ins.writes() else {
+            keep[i] = false;
+            continue;
+        };
+        if !live.contains(kind, out) {
+            keep[i] = false;
+            continue;
+        }
+        keep[i] = true;
+        if overwrites(ins) {
+            live.remove(kind, out);
+        }
+        // A partial write keeps the rest of the old value live.
+        for (k, a) in ins.reads() {
+            live.insert(k, a);
+        }
+    }
+    live
+}
+
+/// Locations live just before the executor sets `v0` and `s0` for Predict or Learn.
+fn before_inputs(mut live: Locations) -> Locations {
+    live.remove(Kind::Vector, FEATURES);
+    live.remove(Kind::Scalar, LABEL);
+    live
+}
+
+/// Which instructions of each component are live (`[setup, predict, learn]`).
+pub fn live_instructions(a: &Algorithm) -> [Vec<bool>; 3] {
+    let mut keep = [
+        vec![false; a.setup.len()],
+        vec![false; a.predict.len()],
+        vec![false; a.learn.len()],
+    ];
+    // Fixed point over the loop: Predict is followed by a read of s1, then by Learn (training)
+    // or by the next Predict (validation); Learn is followed by Predict.
+    let mut predict_in = Locations::default();
+    let mut learn_in = Locations::default();
+    loop {
+        let mut after_predict = Locations::default();
+        after_predict.insert(Kind::Scalar, PREDICTION);
+        after_predict.union(&before_inputs(learn_in.clone()));
+        after_predict.union(&before_inputs(predict_in.clone()));
+        let new_predict = backward(&a.predict, &after_predict, &mut keep[1]);
+        let after_learn = before_inputs(new_predict.clone());
+        let new_learn = backward(&a.learn, &after_learn, &mut keep[2]);
+        if new_predict == predict_in && new_learn == learn_in {
+            break;
+        }
+        predict_in = new_predict;
+        learn_in = new_learn;
+    }
+    let after_setup = before_inputs(predict_in);
+    backward(&a.setup, &after_setup, &mut keep[0]);
+    keep
+}
+
+/// The algorithm with its dead instructions (and no-ops) removed.
+pub fn prune(a: &Algorithm) -> Algorithm {
+    let keep = live_instructions(a);
+    let mut out = Algorithm::default();
+    for (ci, c) in Component::ALL.into_iter().enumerate() {
+        *out.component_mut(c) = a
+            .component(c)
+            .iter()
+            .zip(&keep[ci])
+            .filter(|(_, k)| **k)
+            .map(|(ins, _)| *ins)
+            .collect();
+    }
+    out
+}
+
+/// Renames addresses in order of first use (keeping the reserved s0, s1 and v0), so that
+/// algorithms differing only in which cells they use become equal.
+pub fn rename(a: &Algorithm) -> Algorithm {
+    let mut maps: [Vec<(u16, u16)>; 3] = [
+        vec![(LABEL, LABEL), (PREDICTION, PREDICTION)],
+        vec![(FEATURES, FEATURES)],
+        vec![],
+    ];
+    let mut map = |kind: Kind, addr: u16| -> u16 {
+        let m = &mut maps[Locations::slot(kind)];
+        if let Some(&(_, to)) = m.iter().find(|(from, _)| *from == addr) {
+            return to;
+        }
+        let to = m.len() as u16;
+        m.push((addr, to));
+        to
+    };
+    let mut out = a.clone();
+    for c in Component::ALL {
+        for ins in out.component_mut(c) {
+            let info = ins.op.info();
+            if let Some(&k) = info.inputs.first() {
+                ins.in1 = map(k, ins.in1);
+            }
+            if let Some(&k) = info.inputs.get(1) {
+                ins.in2 = map(k, ins.in2);
+            }
+            if let Some(k) = info.output {
+                ins.out = map(k, ins.out);
+            }
+        }
+    }
+    out
+}
+
+/// A 128-bit key of the pruned, renamed algorithm: equal keys mean equal behaviour (barring
+/// a hash collision, about 2^-64 per pair).
+pub fn canonical_key(a: &Algorithm) -> u128 {
+    let canonical = rename(&prune(a));
+    let mut h1 = 0xcbf2_9ce4_8422_2325u64;
+    let mut h2 = 0x9E37_79B9_7F4A_7C15u64;
+    let mut feed = |x: u64| {
+        h1 = (h1 ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+        h2 = (h2 ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(31);
+    };
+    for c in Component::ALL {
+        let list = canonical.component(c);
+        feed(0xC0DE_0000 + list.len() as u64);
+        for ins in list {
+            feed(
+                ins.op as u64
+                    | (ins.in1 as u64) << 8
+                    | (ins.in2 as u64) << 24
+                    | (ins.out as u64) << 40,
+            );
+            match ins.op.info().data {
+                Data::None => {}
+                Data::Constant => feed(ins.activation.to_bits()),
+                _ => feed(
+                    ins.data[0].to_bits() as u64
+                        | (ins.data[1].to_bits() as u64) << 32
+                            ^ (ins.data[2].to_bits() as u64).rotate_left(17),
+                ),
+            }
+        }
+    }
+    (h1 as u128) << 64 | h2 as u128
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemorySizes;
+    use crate::program::parse;
+
+    const SIZES: MemorySizes = MemorySizes {
+        scalars: 8,
+        vectors: 8,
+        matrices: 2,
+    };
+
+    fn p(text: &str) -> Algorithm {
+        parse(text, &SIZES).unwrap()
+    }
+
+    #[test]
+    fn linear_regression_is_all_live_and_junk_is_dead() {
+        let a = p(
+            "def Setup():\n  s2 = 0.01\n  s5 = 3.0\n  v0 = bcast(s2)\ndef Predict():\n  s4 = s1 + s2\n  s1 = dot(v0, v1)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s3 * s2\n  v2 = s3 * v0\n  v1 = v1 + v2\n  s6 = s5 * s3\n",
+        );
+        let keep = live_instructions(&a);
+        assert_eq!(keep[0], vec![true, false, false]);
+        assert_eq!(keep[1], vec![false, true]);
+        assert_eq!(keep[2], vec![true, true, true, true, false]);
+    }
+
+    #[test]
+    fn values_carried_from_predict_to_learn_are_live() {
+        // v3 is computed in Predict and used in Learn to update the weights.
+        let a = p(
+            "def Setup():\ndef Predict():\n  v3 = v0 + v0\n  s1 = dot(v3, v1)\ndef Learn():\n  s3 = s0 - s1\n  v2 = s3 * v3\n  v1 = v1 + v2\n",
+        );
+        let keep = live_instructions(&a);
+        assert!(keep[1].iter().all(|k| *k));
+        assert!(keep[2].iter().all(|k| *k));
+    }
+
+    #[test]
+    fn a_prediction_overwritten_before_it_is_read_is_dead() {
+        let a =
+            p("def Setup():\ndef Predict():\n  s1 = dot(v0, v0)\n  s1 = s2 + s2\ndef Learn():\n");
+        let keep = live_instructions(&a);
+        assert_eq!(keep[1], vec![false, true]);
+    }
+
+    #[test]
+    fn partial_writes_keep_the_old_value_live() {
+        let a = p(
+            "def Setup():\n  v1 = bcast(s0)\n  v1[0.0] = 1.0\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n",
+        );
+        let keep = live_instructions(&a);
+        assert_eq!(keep[0], vec![true, true]);
+    }
+
+    #[test]
+    fn renaming_makes_address_choices_equal() {
+        let a = p(
+            "def Setup():\n  s5 = 0.01\ndef Predict():\n  s1 = dot(v0, v4)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s3 * s5\n  v6 = s3 * v0\n  v4 = v4 + v6\n",
+        );
+        let b = p(
+            "def Setup():\n  s2 = 0.01\n  s7 = s2 + s2\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s4 = s0 - s1\n  s4 = s4 * s2\n  v2 = s4 * v0\n  v1 = v1 + v2\n",
+        );
+        assert_eq!(canonical_key(&a), canonical_key(&b));
+        let c = p(
+            "def Setup():\n  s2 = 0.02\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s4 = s0 - s1\n  s4 = s4 * s2\n  v2 = s4 * v0\n  v1 = v1 + v2\n",
+        );
+        assert_ne!(canonical_key(&a), canonical_key(&c));
+    }
+}
