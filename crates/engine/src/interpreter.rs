@@ -68,14 +68,14 @@ impl Code {
 /// An algorithm compiled for one memory size and feature size.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Program {
-    /// Compiled Setup.
-    pub setup: Vec<Code>,
-    /// Compiled Predict.
-    pub predict: Vec<Code>,
-    /// Compiled Learn.
-    pub learn: Vec<Code>,
+    /// Compiled Setup, Predict and Learn.
+    parts: [Vec<Code>; 3],
+    /// One past the largest scalar, vector and matrix address used.
+    needs: [usize; 3],
+    /// The feature size element indices were resolved for.
+    features: usize,
     /// Whether any kept instruction draws random numbers.
-    pub random: bool,
+    random: bool,
 }
 
 impl Program {
@@ -86,30 +86,73 @@ impl Program {
         features: usize,
     ) -> Result<Program, String> {
         algorithm.check(sizes)?;
-        Ok(Self::compile_checked(algorithm, features))
+        let all = Component::ALL.map(|c| vec![true; algorithm.component(c).len()]);
+        let mut program = Program::default();
+        program.compile_live(algorithm, &all, features);
+        Ok(program)
     }
 
-    /// Compiles an algorithm already checked against the memory sizes it will run with.
-    pub(crate) fn compile_checked(algorithm: &Algorithm, features: usize) -> Program {
-        let compile = |c: Component| -> Vec<Code> {
-            algorithm
+    /// Recompiles in place (reusing the buffers) the instructions flagged in `keep`.
+    pub(crate) fn compile_live(
+        &mut self,
+        algorithm: &Algorithm,
+        keep: &[Vec<bool>; 3],
+        features: usize,
+    ) {
+        self.random = false;
+        self.needs = [0; 3];
+        self.features = features;
+        for ((codes, c), flags) in self.parts.iter_mut().zip(Component::ALL).zip(keep) {
+            codes.clear();
+            for (ins, _) in algorithm
                 .component(c)
                 .iter()
-                .filter(|ins| ins.op != Op::NoOp)
-                .map(|ins| Code::compile(ins, features))
-                .collect()
-        };
-        let setup = compile(Component::Setup);
-        let predict = compile(Component::Predict);
-        let learn = compile(Component::Learn);
-        let random = [&setup, &predict, &learn]
-            .iter()
-            .any(|c| c.iter().any(|code| code.op.info().random));
-        Program {
-            setup,
-            predict,
-            learn,
-            random,
+                .zip(flags)
+                .filter(|(_, k)| **k)
+            {
+                if ins.op == Op::NoOp {
+                    continue;
+                }
+                self.random |= ins.op.info().random;
+                for (kind, addr) in ins.reads().chain(ins.writes()) {
+                    let slot = kind as usize;
+                    self.needs[slot] = self.needs[slot].max(addr as usize + 1);
+                }
+                codes.push(Code::compile(ins, features));
+            }
+        }
+    }
+
+    /// The compiled instructions of one component.
+    pub fn part(&self, c: Component) -> &[Code] {
+        &self.parts[c as usize]
+    }
+
+    /// Whether any instruction draws random numbers.
+    pub fn is_random(&self) -> bool {
+        self.random
+    }
+
+    /// Whether the program can run on this memory: its addresses exist and F matches.
+    #[inline]
+    pub fn fits<const F: usize>(&self, m: &Memory<F>) -> bool {
+        (F == self.features || self.parts.iter().all(Vec::is_empty))
+            && m.scalars.len() >= self.needs[0]
+            && m.vectors.len() >= self.needs[1]
+            && m.matrices.len() >= self.needs[2]
+    }
+
+    /// Runs one component on a memory; `rng` feeds the random ops.
+    ///
+    /// Panics if the memory lacks an address the program uses or has another feature size.
+    #[inline(always)]
+    pub fn run<const F: usize>(&self, c: Component, m: &mut Memory<F>, rng: &mut Rng) {
+        assert!(
+            self.fits(m),
+            "a program runs only on a memory with its sizes"
+        );
+        for code in &self.parts[c as usize] {
+            step(code, m, rng);
         }
     }
 }
@@ -172,91 +215,104 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Runs compiled instructions on a memory; `rng` feeds the random ops.
-///
-/// The memory must have at least the sizes the program was compiled against.
-#[inline]
-pub fn run<const F: usize>(code: &[Code], m: &mut Memory<F>, rng: &mut Rng) {
-    for c in code {
-        step(c, m, rng);
-    }
-}
-
 #[inline(always)]
 fn step<const F: usize>(c: &Code, m: &mut Memory<F>, rng: &mut Rng) {
+    // SAFETY (every `get!`/`set!` below): `run` checked that the memory holds every address
+    // the program was compiled with, and compilation checked the addresses and clamped the
+    // element indices to the feature size.
+    macro_rules! get {
+        ($m:expr, $i:expr) => {
+            unsafe { $m.get_unchecked($i) }
+        };
+    }
+    macro_rules! set {
+        ($m:expr, $i:expr) => {
+            unsafe { $m.get_unchecked_mut($i) }
+        };
+    }
     let (o, a, b) = (c.out as usize, c.in1 as usize, c.in2 as usize);
     let s = &mut m.scalars;
     let v = &mut m.vectors;
     let mx = &mut m.matrices;
     match c.op {
         Op::NoOp => {}
-        Op::ScalarSum => s[o] = s[a] + s[b],
-        Op::ScalarDiff => s[o] = s[a] - s[b],
-        Op::ScalarProduct => s[o] = s[a] * s[b],
-        Op::ScalarDivision => s[o] = s[a] / s[b],
-        Op::ScalarAbs => s[o] = s[a].abs(),
-        Op::ScalarReciprocal => s[o] = 1.0 / s[a],
-        Op::ScalarSin => s[o] = s[a].sin(),
-        Op::ScalarCos => s[o] = s[a].cos(),
-        Op::ScalarTan => s[o] = s[a].tan(),
-        Op::ScalarArcsin => s[o] = s[a].asin(),
-        Op::ScalarArccos => s[o] = s[a].acos(),
-        Op::ScalarArctan => s[o] = s[a].atan(),
-        Op::ScalarExp => s[o] = s[a].exp(),
-        Op::ScalarLog => s[o] = s[a].ln(),
-        Op::ScalarHeaviside => s[o] = if s[a] >= 0.0 { 1.0 } else { 0.0 },
-        Op::VectorHeaviside => v[o] = map_v(&v[a], |x| if x > 0.0 { 1.0 } else { 0.0 }),
-        Op::MatrixHeaviside => mx[o] = map_m(&mx[a], |x| if x > 0.0 { 1.0 } else { 0.0 }),
-        Op::ScalarVectorProduct => {
-            let k = s[a];
-            v[o] = map_v(&v[b], |x| k * x);
+        Op::ScalarSum => *set!(s, o) = *get!(s, a) + *get!(s, b),
+        Op::ScalarDiff => *set!(s, o) = *get!(s, a) - *get!(s, b),
+        Op::ScalarProduct => *set!(s, o) = *get!(s, a) * *get!(s, b),
+        Op::ScalarDivision => *set!(s, o) = *get!(s, a) / *get!(s, b),
+        Op::ScalarAbs => *set!(s, o) = get!(s, a).abs(),
+        Op::ScalarReciprocal => *set!(s, o) = 1.0 / *get!(s, a),
+        Op::ScalarSin => *set!(s, o) = get!(s, a).sin(),
+        Op::ScalarCos => *set!(s, o) = get!(s, a).cos(),
+        Op::ScalarTan => *set!(s, o) = get!(s, a).tan(),
+        Op::ScalarArcsin => *set!(s, o) = get!(s, a).asin(),
+        Op::ScalarArccos => *set!(s, o) = get!(s, a).acos(),
+        Op::ScalarArctan => *set!(s, o) = get!(s, a).atan(),
+        Op::ScalarExp => *set!(s, o) = get!(s, a).exp(),
+        Op::ScalarLog => *set!(s, o) = get!(s, a).ln(),
+        Op::ScalarHeaviside => *set!(s, o) = if *get!(s, a) >= 0.0 { 1.0 } else { 0.0 },
+        Op::VectorHeaviside => *set!(v, o) = map_v(get!(v, a), |x| if x > 0.0 { 1.0 } else { 0.0 }),
+        Op::MatrixHeaviside => {
+            *set!(mx, o) = map_m(get!(mx, a), |x| if x > 0.0 { 1.0 } else { 0.0 })
         }
-        Op::ScalarBroadcast => v[o] = [s[a]; F],
-        Op::VectorReciprocal => v[o] = map_v(&v[a], |x| 1.0 / x),
-        Op::VectorNorm => s[o] = dot(&v[a], &v[a]).sqrt(),
-        Op::VectorAbs => v[o] = map_v(&v[a], f64::abs),
-        Op::VectorSum => v[o] = zip_v(&v[a], &v[b], |x, y| x + y),
-        Op::VectorDiff => v[o] = zip_v(&v[a], &v[b], |x, y| x - y),
-        Op::VectorProduct => v[o] = zip_v(&v[a], &v[b], |x, y| x * y),
-        Op::VectorDivision => v[o] = zip_v(&v[a], &v[b], |x, y| x / y),
-        Op::VectorInnerProduct => s[o] = dot(&v[a], &v[b]),
+        Op::ScalarVectorProduct => {
+            let k = *get!(s, a);
+            *set!(v, o) = map_v(get!(v, b), |x| k * x);
+        }
+        Op::ScalarBroadcast => *set!(v, o) = [*get!(s, a); F],
+        Op::VectorReciprocal => *set!(v, o) = map_v(get!(v, a), |x| 1.0 / x),
+        Op::VectorNorm => *set!(s, o) = dot(get!(v, a), get!(v, a)).sqrt(),
+        Op::VectorAbs => *set!(v, o) = map_v(get!(v, a), f64::abs),
+        Op::VectorSum => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x + y),
+        Op::VectorDiff => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x - y),
+        Op::VectorProduct => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x * y),
+        Op::VectorDivision => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x / y),
+        Op::VectorInnerProduct => *set!(s, o) = dot(get!(v, a), get!(v, b)),
         Op::VectorOuterProduct => {
-            let (x, y) = (v[a], v[b]);
-            mx[o] = std::array::from_fn(|r| std::array::from_fn(|col| x[r] * y[col]));
+            let (x, y) = (*get!(v, a), *get!(v, b));
+            *set!(mx, o) = std::array::from_fn(|r| std::array::from_fn(|col| x[r] * y[col]));
         }
         Op::ScalarMatrixProduct => {
-            let k = s[a];
-            mx[o] = map_m(&mx[b], |x| k * x);
+            let k = *get!(s, a);
+            *set!(mx, o) = map_m(get!(mx, b), |x| k * x);
         }
-        Op::MatrixReciprocal => mx[o] = map_m(&mx[a], |x| 1.0 / x),
+        Op::MatrixReciprocal => *set!(mx, o) = map_m(get!(mx, a), |x| 1.0 / x),
         Op::MatrixVectorProduct => {
-            let x = v[b];
-            v[o] = std::array::from_fn(|r| dot(&mx[a][r], &x));
+            let x = *get!(v, b);
+            *set!(v, o) = std::array::from_fn(|r| dot(&get!(mx, a)[r], &x));
         }
         Op::VectorColumnBroadcast => {
-            let x = v[a];
-            mx[o] = std::array::from_fn(|r| [x[r]; F]);
+            let x = *get!(v, a);
+            *set!(mx, o) = std::array::from_fn(|r| [x[r]; F]);
         }
-        Op::VectorRowBroadcast => mx[o] = [v[a]; F],
-        Op::MatrixNorm => s[o] = mx[a].iter().map(|row| dot(row, row)).sum::<f64>().sqrt(),
+        Op::VectorRowBroadcast => *set!(mx, o) = [*get!(v, a); F],
+        Op::MatrixNorm => {
+            *set!(s, o) = get!(mx, a)
+                .iter()
+                .map(|row| dot(row, row))
+                .sum::<f64>()
+                .sqrt()
+        }
         Op::MatrixColumnNorm => {
-            let x = &mx[a];
-            v[o] = std::array::from_fn(|col| {
+            let x = get!(mx, a);
+            *set!(v, o) = std::array::from_fn(|col| {
                 (0..F).map(|r| x[r][col] * x[r][col]).sum::<f64>().sqrt()
             });
         }
-        Op::MatrixRowNorm => v[o] = std::array::from_fn(|r| dot(&mx[a][r], &mx[a][r]).sqrt()),
-        Op::MatrixTranspose => {
-            let x = mx[a];
-            mx[o] = std::array::from_fn(|r| std::array::from_fn(|col| x[col][r]));
+        Op::MatrixRowNorm => {
+            *set!(v, o) = std::array::from_fn(|r| dot(&get!(mx, a)[r], &get!(mx, a)[r]).sqrt())
         }
-        Op::MatrixAbs => mx[o] = map_m(&mx[a], f64::abs),
-        Op::MatrixSum => mx[o] = zip_m(&mx[a], &mx[b], |x, y| x + y),
-        Op::MatrixDiff => mx[o] = zip_m(&mx[a], &mx[b], |x, y| x - y),
-        Op::MatrixProduct => mx[o] = zip_m(&mx[a], &mx[b], |x, y| x * y),
-        Op::MatrixDivision => mx[o] = zip_m(&mx[a], &mx[b], |x, y| x / y),
+        Op::MatrixTranspose => {
+            let x = *get!(mx, a);
+            *set!(mx, o) = std::array::from_fn(|r| std::array::from_fn(|col| x[col][r]));
+        }
+        Op::MatrixAbs => *set!(mx, o) = map_m(get!(mx, a), f64::abs),
+        Op::MatrixSum => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x + y),
+        Op::MatrixDiff => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x - y),
+        Op::MatrixProduct => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x * y),
+        Op::MatrixDivision => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x / y),
         Op::MatrixMatrixProduct => {
-            let (x, y) = (&mx[a], &mx[b]);
+            let (x, y) = (get!(mx, a), get!(mx, b));
             let mut r: Matrix<F> = [[0.0; F]; F];
             for (i, row) in r.iter_mut().enumerate() {
                 for k in 0..F {
@@ -266,48 +322,54 @@ fn step<const F: usize>(c: &Code, m: &mut Memory<F>, rng: &mut Rng) {
                     }
                 }
             }
-            mx[o] = r;
+            *set!(mx, o) = r;
         }
-        Op::ScalarMin => s[o] = min_of(s[a], s[b]),
-        Op::VectorMin => v[o] = zip_v(&v[a], &v[b], min_of),
-        Op::MatrixMin => mx[o] = zip_m(&mx[a], &mx[b], |x, y| if x < y { x } else { y }),
-        Op::ScalarMax => s[o] = max_of(s[a], s[b]),
-        Op::VectorMax => v[o] = zip_v(&v[a], &v[b], max_of),
-        Op::MatrixMax => mx[o] = zip_m(&mx[a], &mx[b], |x, y| if x > y { x } else { y }),
-        Op::VectorMean => s[o] = sum_v(&v[a]) / F as f64,
-        Op::MatrixMean => s[o] = mx[a].iter().map(sum_v).sum::<f64>() / (F * F) as f64,
-        Op::MatrixRowMean => v[o] = std::array::from_fn(|r| sum_v(&mx[a][r]) / F as f64),
-        Op::MatrixRowStDev => v[o] = std::array::from_fn(|r| std_of(&mx[a][r])),
-        Op::VectorStDev => s[o] = std_of(&v[a]),
+        Op::ScalarMin => *set!(s, o) = min_of(*get!(s, a), *get!(s, b)),
+        Op::VectorMin => *set!(v, o) = zip_v(get!(v, a), get!(v, b), min_of),
+        Op::MatrixMin => {
+            *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x < y { x } else { y })
+        }
+        Op::ScalarMax => *set!(s, o) = max_of(*get!(s, a), *get!(s, b)),
+        Op::VectorMax => *set!(v, o) = zip_v(get!(v, a), get!(v, b), max_of),
+        Op::MatrixMax => {
+            *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x > y { x } else { y })
+        }
+        Op::VectorMean => *set!(s, o) = sum_v(get!(v, a)) / F as f64,
+        Op::MatrixMean => *set!(s, o) = get!(mx, a).iter().map(sum_v).sum::<f64>() / (F * F) as f64,
+        Op::MatrixRowMean => {
+            *set!(v, o) = std::array::from_fn(|r| sum_v(&get!(mx, a)[r]) / F as f64)
+        }
+        Op::MatrixRowStDev => *set!(v, o) = std::array::from_fn(|r| std_of(&get!(mx, a)[r])),
+        Op::VectorStDev => *set!(s, o) = std_of(get!(v, a)),
         Op::MatrixStDev => {
-            let x = &mx[a];
+            let x = get!(mx, a);
             let n = (F * F) as f64;
             let mean = x.iter().map(sum_v).sum::<f64>() / n;
             let squares = x.iter().map(|row| dot(row, row)).sum::<f64>() / n;
-            s[o] = (squares - mean * mean).sqrt();
+            *set!(s, o) = (squares - mean * mean).sqrt();
         }
-        Op::ScalarConstSet => s[o] = c.x,
-        Op::VectorConstSet => v[o][c.i as usize] = c.x,
-        Op::MatrixConstSet => mx[o][c.i as usize][c.j as usize] = c.x,
-        Op::ScalarUniformSet => s[o] = rng.uniform_open(c.x, c.y),
+        Op::ScalarConstSet => *set!(s, o) = c.x,
+        Op::VectorConstSet => set!(v, o)[c.i as usize] = c.x,
+        Op::MatrixConstSet => set!(mx, o)[c.i as usize][c.j as usize] = c.x,
+        Op::ScalarUniformSet => *set!(s, o) = rng.uniform_open(c.x, c.y),
         Op::VectorUniformSet => {
-            for x in v[o].iter_mut() {
+            for x in set!(v, o).iter_mut() {
                 *x = rng.uniform_open(c.x, c.y);
             }
         }
         Op::MatrixUniformSet => {
-            for x in mx[o].iter_mut().flatten() {
+            for x in set!(mx, o).iter_mut().flatten() {
                 *x = rng.uniform_open(c.x, c.y);
             }
         }
-        Op::ScalarGaussianSet => s[o] = rng.gaussian(c.x, c.y),
+        Op::ScalarGaussianSet => *set!(s, o) = rng.gaussian(c.x, c.y),
         Op::VectorGaussianSet => {
-            for x in v[o].iter_mut() {
+            for x in set!(v, o).iter_mut() {
                 *x = rng.gaussian(c.x, c.y);
             }
         }
         Op::MatrixGaussianSet => {
-            for x in mx[o].iter_mut().flatten() {
+            for x in set!(mx, o).iter_mut().flatten() {
                 *x = rng.gaussian(c.x, c.y);
             }
         }

@@ -11,10 +11,13 @@ use crate::memory::{FEATURES, LABEL, PREDICTION};
 use crate::ops::{Data, Kind};
 use crate::program::{Algorithm, Component, Instruction};
 
+/// Words of a per-kind bitset: enough for `memory::MAX_SIZE` addresses.
+const WORDS: usize = (crate::memory::MAX_SIZE as usize).div_ceil(64);
+
 /// A set of memory locations, one bit per address and kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Locations {
-    bits: [Vec<u64>; 3],
+    bits: [[u64; WORDS]; 3],
 }
 
 impl Locations {
@@ -26,32 +29,23 @@ impl Locations {
         }
     }
 
+    #[inline]
     fn insert(&mut self, kind: Kind, addr: u16) {
-        let v = &mut self.bits[Self::slot(kind)];
-        let word = addr as usize / 64;
-        if v.len() <= word {
-            v.resize(word + 1, 0);
-        }
-        v[word] |= 1 << (addr % 64);
+        self.bits[Self::slot(kind)][addr as usize / 64] |= 1 << (addr % 64);
     }
 
+    #[inline]
     fn remove(&mut self, kind: Kind, addr: u16) {
-        if let Some(w) = self.bits[Self::slot(kind)].get_mut(addr as usize / 64) {
-            *w &= !(1 << (addr % 64));
-        }
+        self.bits[Self::slot(kind)][addr as usize / 64] &= !(1 << (addr % 64));
     }
 
+    #[inline]
     fn contains(&self, kind: Kind, addr: u16) -> bool {
-        self.bits[Self::slot(kind)]
-            .get(addr as usize / 64)
-            .is_some_and(|w| w & (1 << (addr % 64)) != 0)
+        self.bits[Self::slot(kind)][addr as usize / 64] & (1 << (addr % 64)) != 0
     }
 
     fn union(&mut self, other: &Locations) {
         for (mine, theirs) in self.bits.iter_mut().zip(&other.bits) {
-            if mine.len() < theirs.len() {
-                mine.resize(theirs.len(), 0);
-            }
             for (m, t) in mine.iter_mut().zip(theirs) {
                 *m |= t;
             }
@@ -70,7 +64,7 @@ fn overwrites(ins: &Instruction) -> bool {
 /// Walks a component backwards from the locations live after it; marks live instructions in
 /// `keep` and returns the locations live before it.
 fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> Locations {
-    let mut live = live_after.clone();
+    let mut live = *live_after;
     for (i, ins) in code.iter().enumerate().rev() {
         let Some((kind, out)) = ins.writes() else {
             keep[i] = false;
@@ -101,11 +95,17 @@ fn before_inputs(mut live: Locations) -> Locations {
 
 /// Which instructions of each component are live (`[setup, predict, learn]`).
 pub fn live_instructions(a: &Algorithm) -> [Vec<bool>; 3] {
-    let mut keep = [
-        vec![false; a.setup.len()],
-        vec![false; a.predict.len()],
-        vec![false; a.learn.len()],
-    ];
+    let mut keep = Default::default();
+    live_into(a, &mut keep);
+    keep
+}
+
+/// Fills `keep` (reusing its buffers) with the live flags of each component's instructions.
+pub fn live_into(a: &Algorithm, keep: &mut [Vec<bool>; 3]) {
+    for (k, c) in keep.iter_mut().zip(Component::ALL) {
+        k.clear();
+        k.resize(a.component(c).len(), false);
+    }
     // Fixed point over the loop: Predict is followed by a read of s1, then by Learn (training)
     // or by the next Predict (validation); Learn is followed by Predict.
     let mut predict_in = Locations::default();
@@ -113,10 +113,10 @@ pub fn live_instructions(a: &Algorithm) -> [Vec<bool>; 3] {
     loop {
         let mut after_predict = Locations::default();
         after_predict.insert(Kind::Scalar, PREDICTION);
-        after_predict.union(&before_inputs(learn_in.clone()));
-        after_predict.union(&before_inputs(predict_in.clone()));
+        after_predict.union(&before_inputs(learn_in));
+        after_predict.union(&before_inputs(predict_in));
         let new_predict = backward(&a.predict, &after_predict, &mut keep[1]);
-        let after_learn = before_inputs(new_predict.clone());
+        let after_learn = before_inputs(new_predict);
         let new_learn = backward(&a.learn, &after_learn, &mut keep[2]);
         if new_predict == predict_in && new_learn == learn_in {
             break;
@@ -126,7 +126,6 @@ pub fn live_instructions(a: &Algorithm) -> [Vec<bool>; 3] {
     }
     let after_setup = before_inputs(predict_in);
     backward(&a.setup, &after_setup, &mut keep[0]);
-    keep
 }
 
 /// The algorithm with its dead instructions (and no-ops) removed.
@@ -183,24 +182,42 @@ pub fn rename(a: &Algorithm) -> Algorithm {
 /// A 128-bit key of the pruned, renamed algorithm: equal keys mean equal behaviour (barring
 /// a hash collision, about 2^-64 per pair).
 pub fn canonical_key(a: &Algorithm) -> u128 {
-    let canonical = rename(&prune(a));
+    canonical_key_of_live(a, &live_instructions(a))
+}
+
+/// The canonical key of the instructions of `a` flagged live in `keep`, renamed in order of
+/// first use, without building the pruned algorithm.
+pub fn canonical_key_of_live(a: &Algorithm, keep: &[Vec<bool>; 3]) -> u128 {
+    const UNSEEN: u16 = u16::MAX;
+    let mut maps = [[UNSEEN; crate::memory::MAX_SIZE as usize]; 3];
+    let mut next = [2u16, 1, 0];
+    maps[0][LABEL as usize] = LABEL;
+    maps[0][PREDICTION as usize] = PREDICTION;
+    maps[1][FEATURES as usize] = FEATURES;
+    let mut map = |kind: Kind, addr: u16| -> u64 {
+        let slot = Locations::slot(kind);
+        let to = &mut maps[slot][addr as usize];
+        if *to == UNSEEN {
+            *to = next[slot];
+            next[slot] += 1;
+        }
+        *to as u64
+    };
     let mut h1 = 0xcbf2_9ce4_8422_2325u64;
     let mut h2 = 0x9E37_79B9_7F4A_7C15u64;
     let mut feed = |x: u64| {
         h1 = (h1 ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
         h2 = (h2 ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(31);
     };
-    for c in Component::ALL {
-        let list = canonical.component(c);
-        feed(0xC0DE_0000 + list.len() as u64);
-        for ins in list {
-            feed(
-                ins.op as u64
-                    | (ins.in1 as u64) << 8
-                    | (ins.in2 as u64) << 24
-                    | (ins.out as u64) << 40,
-            );
-            match ins.op.info().data {
+    for (c, flags) in Component::ALL.into_iter().zip(keep) {
+        feed(0xC0DE_0000 + flags.iter().filter(|k| **k).count() as u64);
+        for (ins, _) in a.component(c).iter().zip(flags).filter(|(_, k)| **k) {
+            let info = ins.op.info();
+            let in1 = info.inputs.first().map_or(0, |&k| map(k, ins.in1));
+            let in2 = info.inputs.get(1).map_or(0, |&k| map(k, ins.in2));
+            let out = info.output.map_or(0, |k| map(k, ins.out));
+            feed(ins.op as u64 | in1 << 8 | in2 << 24 | out << 40);
+            match info.data {
                 Data::None => {}
                 Data::Constant => feed(ins.activation.to_bits()),
                 _ => feed(

@@ -4,10 +4,10 @@
 //! Expected values are written out by hand (or computed with plain arithmetic in the test), never
 //! with the interpreter's own helpers.
 
-use automl_zero_engine::interpreter::{Program, run};
+use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::{Class, Op};
-use automl_zero_engine::program::{Algorithm, Instruction};
+use automl_zero_engine::program::{Algorithm, Component, Instruction};
 use automl_zero_engine::rng::Rng;
 use std::f64::consts::{E, FRAC_PI_2, FRAC_PI_3, FRAC_PI_4, FRAC_PI_6, LN_2, PI};
 
@@ -31,7 +31,7 @@ fn exec_rng<const F: usize>(m: &mut Memory<F>, ins: Instruction, rng: &mut Rng) 
         learn: vec![],
     };
     let p = Program::compile(&a, &SIZES, F).expect("instruction compiles");
-    run(&p.setup, m, rng);
+    p.run(Component::Setup, m, rng);
 }
 
 /// Runs one instruction on the memory.

@@ -1,7 +1,8 @@
 //! The train loop of one algorithm on one task (SPEC 4).
 
-use crate::interpreter::{Program, run, sigmoid};
+use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, Memory, PREDICTION};
+use crate::program::Component;
 use crate::rng::Rng;
 use crate::tasks::{EvalType, Task};
 
@@ -60,7 +61,7 @@ pub fn execute<const F: usize>(
     mut errors: Option<&mut Errors>,
 ) -> Outcome {
     memory.wipe();
-    run(&program.setup, memory, rng);
+    program.run(Component::Setup, memory, rng);
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
     let mut remaining = total;
@@ -119,30 +120,37 @@ fn train<const F: usize>(
 ) -> Trained {
     let per_epoch = task.train_labels.len();
     let accuracy = task.eval_type == EvalType::Accuracy;
-    for t in start..start + count {
-        let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
-        let features = &task.train_features[example];
-        let label = task.train_labels[example];
-        memory.vectors[FEATURES as usize] = *features;
-        memory.scalars[LABEL as usize] = 0.0;
-        run(&program.predict, memory, rng);
-        let s1 = &mut memory.scalars[PREDICTION as usize];
-        if accuracy {
-            *s1 = sigmoid(*s1);
+    let end = start + count;
+    let mut t = start;
+    while t < end {
+        let (epoch, first) = (t / per_epoch, t % per_epoch);
+        let last = per_epoch.min(first + (end - t));
+        for &example in &task.epochs[epoch][first..last] {
+            let example = example as usize;
+            let features = &task.train_features[example];
+            let label = task.train_labels[example];
+            memory.vectors[FEATURES as usize] = *features;
+            memory.scalars[LABEL as usize] = 0.0;
+            program.run(Component::Predict, memory, rng);
+            let s1 = &mut memory.scalars[PREDICTION as usize];
+            if accuracy {
+                *s1 = sigmoid(*s1);
+            }
+            let error = (label - *s1).abs();
+            t += 1;
+            if error.is_nan() || error > max_abs_error {
+                return Trained {
+                    ok: false,
+                    steps: (t - start) as u64,
+                };
+            }
+            if let Some(e) = errors.as_deref_mut() {
+                e.train.push(error);
+            }
+            memory.vectors[FEATURES as usize] = *features;
+            memory.scalars[LABEL as usize] = label;
+            program.run(Component::Learn, memory, rng);
         }
-        let error = (label - *s1).abs();
-        if error.is_nan() || error > max_abs_error {
-            return Trained {
-                ok: false,
-                steps: (t - start + 1) as u64,
-            };
-        }
-        if let Some(e) = errors.as_deref_mut() {
-            e.train.push(error);
-        }
-        memory.vectors[FEATURES as usize] = *features;
-        memory.scalars[LABEL as usize] = label;
-        run(&program.learn, memory, rng);
     }
     Trained {
         ok: true,
@@ -165,7 +173,7 @@ fn validate<const F: usize>(
     for k in 0..num_valid.min(steps) {
         memory.vectors[FEATURES as usize] = task.valid_features[k];
         memory.scalars[LABEL as usize] = 0.0;
-        run(&program.predict, memory, rng);
+        program.run(Component::Predict, memory, rng);
         let prediction = memory.scalars[PREDICTION as usize];
         let label = task.valid_labels[k];
         let error = match task.eval_type {

@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod executor;
 pub mod fec;
+pub mod test_split;
 
 pub use budget::{BudgetConfig, Cost, TrainBudget};
 pub use executor::{Errors, Outcome, execute, flip_and_squash};
@@ -14,6 +15,7 @@ use crate::memory::{Memory, MemorySizes};
 use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
+use fec::KeyHasher;
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
@@ -82,7 +84,10 @@ pub struct Evaluator<const F: usize> {
     tasks: Vec<Task<F>>,
     settings: EvalSettings,
     fec: Option<FecCache>,
-    canonical: Option<LruCache<u128, f64>>,
+    canonical: Option<LruCache<u128, f64, KeyHasher>>,
+    live: [Vec<bool>; 3],
+    program: Program,
+    per_task: Vec<f64>,
     memory: Memory<F>,
     errors: Errors,
     /// Training steps run so far, FEC probes included.
@@ -95,9 +100,13 @@ impl<const F: usize> Evaluator<F> {
     /// An evaluator of these tasks.
     pub fn new(tasks: Vec<Task<F>>, settings: EvalSettings) -> Self {
         let fec = settings.fec.as_ref().map(FecCache::new);
-        let canonical = NonZeroUsize::new(settings.canonical_cache).map(LruCache::new);
+        let canonical = NonZeroUsize::new(settings.canonical_cache)
+            .map(|n| LruCache::with_hasher(n, KeyHasher::default()));
         Evaluator {
             canonical,
+            live: Default::default(),
+            program: Program::default(),
+            per_task: Vec::new(),
             canonical_hits: 0,
             memory: Memory::new(settings.sizes),
             tasks,
@@ -129,7 +138,7 @@ impl<const F: usize> Evaluator<F> {
     /// algorithm whose canonical form was seen before gets the fitness found then.
     pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> Result<f64, String> {
         algorithm.check(&self.settings.sizes)?;
-        let pruned = liveness::prune(algorithm);
+        liveness::live_into(algorithm, &mut self.live);
         let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
         let key = self.canonical.is_some().then(|| {
             // The budget judges the unpruned algorithm, so its verdicts are part of the key.
@@ -140,7 +149,7 @@ impl<const F: usize> Evaluator<F> {
                 }),
                 _ => 0,
             };
-            liveness::canonical_key(&pruned) ^ verdicts
+            liveness::canonical_key_of_live(algorithm, &self.live) ^ verdicts
         });
         if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key)
             && let Some(&fitness) = cache.get(&key)
@@ -148,12 +157,23 @@ impl<const F: usize> Evaluator<F> {
             self.canonical_hits += 1;
             return Ok(fitness);
         }
-        let program = Program::compile_checked(&pruned, F);
+        let mut program = std::mem::take(&mut self.program);
+        program.compile_live(algorithm, &self.live, F);
         let mut rng = Rng::new(seed, salt::EVALUATION);
-        let per_task: Vec<f64> = (0..self.tasks.len())
-            .map(|t| self.evaluate_task(&program, cost, t, &mut rng))
-            .collect();
-        let fitness = self.settings.combination.combine(&per_task);
+        let mut sum = 0.0;
+        let mut per_task = std::mem::take(&mut self.per_task);
+        per_task.clear();
+        for t in 0..self.tasks.len() {
+            let f = self.evaluate_task(&program, cost, t, &mut rng);
+            sum += f;
+            per_task.push(f);
+        }
+        let fitness = match self.settings.combination {
+            Combination::Mean => sum / self.tasks.len().max(1) as f64,
+            Combination::Median => Combination::Median.combine(&per_task),
+        };
+        self.program = program;
+        self.per_task = per_task;
         if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key) {
             cache.put(key, fitness);
         }
