@@ -3,12 +3,15 @@
 use anyhow::{Context, Result, bail};
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::config::Config;
+use automl_zero_engine::evaluation::test_split::score_with_test;
 use automl_zero_engine::evaluation::{Combination, EvalSettings};
-use automl_zero_engine::experiment::{score, search_settings};
+use automl_zero_engine::experiment::search_settings;
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::{Algorithm, parse_file};
 use automl_zero_engine::rng::Rng;
-use automl_zero_engine::tasks::{EvalType, TaskKind, TaskSpec, read_dataset};
+use automl_zero_engine::tasks::{
+    EvalType, TaskKind, TaskSpec, read_dataset, resolve_dataset_paths,
+};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -31,7 +34,7 @@ enum EvalTypeArg {
 /// Arguments of `eval`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
+    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir ../shared/data\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
 )]
 pub struct EvalArgs {
     /// The program file (readable text, or JSON if it ends in .json).
@@ -46,6 +49,10 @@ pub struct EvalArgs {
     /// Which of the config's task lists to use.
     #[arg(long, value_enum, default_value = "final")]
     tasks: TaskList,
+    /// The folder where relative dataset paths of projected tasks are looked for first (then
+    /// $AUTOML_ZERO_DATA, then the config's folder).
+    #[arg(long, requires = "config")]
+    data_dir: Option<PathBuf>,
     /// Quick form: training data file (CSV, .npy or .npz; the last column is the label).
     #[arg(long, requires = "eval_type")]
     train: Option<PathBuf>,
@@ -73,7 +80,8 @@ pub struct EvalArgs {
     /// Seed of the program's random ops.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Print one JSON object: {"fitness": combined, "per_task": [...]}.
+    /// Print one JSON object: {"fitness": combined, "per_task": [...]} (and the test split's
+    /// "test_fitness", "test_sd", "per_task_test" when the tasks have one).
     #[arg(long)]
     json: bool,
 }
@@ -83,7 +91,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let (specs, key, settings, base_dir, size_init) = match (&args.config, &args.train) {
         (Some(path), _) => {
             let (config, base) = Config::load(path, &[])?;
-            let (specs, key) = match args.tasks {
+            let (mut specs, key) = match args.tasks {
                 TaskList::Search => (config.search_tasks.clone(), "search_tasks"),
                 TaskList::Select => (config.select_tasks.clone(), "select_tasks"),
                 TaskList::Final => (config.final_tasks.clone(), "final_tasks"),
@@ -91,6 +99,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             if specs.is_empty() {
                 bail!("{}: `{key}` lists no tasks", path.display());
             }
+            resolve_dataset_paths(&mut specs, key, &base, args.data_dir.as_deref())?;
             let mut settings = EvalSettings::plain(config.memory, config.search.max_abs_error);
             if let TaskList::Search = args.tasks {
                 settings = search_settings(&config)?;
@@ -143,19 +152,35 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     };
     let algorithm = load_program(&args, &settings.sizes, size_init)?;
-    let (fitness, per_task) = score(&algorithm, &specs, &key, &settings, &base_dir, args.seed)?;
+    let scores = score_with_test(&algorithm, &specs, &key, &settings, &base_dir, args.seed)?;
+    let (fitness, per_task) = (scores.fitness, &scores.per_task);
+    let test = scores.test_mean_sd();
     if args.json {
-        let out = serde_json::json!({ "fitness": fitness, "per_task": per_task });
+        let mut out = serde_json::json!({ "fitness": fitness, "per_task": per_task });
+        if let Some((_, sd)) = test {
+            out["test_fitness"] = serde_json::json!(scores.test_fitness);
+            out["test_sd"] = serde_json::json!(sd);
+            out["per_task_test"] = serde_json::json!(scores.per_task_test);
+        }
         println!("{out}");
     } else {
-        for (i, f) in per_task.iter().enumerate() {
-            println!("task {i:>4}: {f:.6}");
+        for (i, (f, t)) in per_task.iter().zip(&scores.per_task_test).enumerate() {
+            match t {
+                Some(t) => println!("task {i:>4}: {f:.6}  test {t:.6}"),
+                None => println!("task {i:>4}: {f:.6}"),
+            }
         }
         let how = match settings.combination {
             Combination::Mean => "mean",
             Combination::Median => "median",
         };
         println!("fitness ({how} of {} tasks): {fitness:.6}", per_task.len());
+        if let (Some((mean, sd)), Some(combined)) = (test, scores.test_fitness) {
+            let n = scores.per_task_test.iter().flatten().count();
+            println!(
+                "test fitness ({how} of {n} tasks): {combined:.6} (mean {mean:.6}, sd {sd:.6})"
+            );
+        }
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! `automl-zero`: evolve machine-learning algorithms from scratch, from the command line.
 
 mod eval;
+mod export;
 mod run_dir;
 mod search;
+mod simplify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +25,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// List the ops: name, printed form, operand classes and cost.
     Ops,
+    /// Print the smallest equivalent program, annotated; with --config, check its fitness.
+    Simplify(simplify::SimplifyArgs),
+    /// Write a program as a self-contained Python (NumPy) or Rust module.
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Search(args) => search::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Simplify(args) => simplify::run(args),
+        Command::Export(args) => export::run(args),
         Command::Ops => {
             list_ops();
             Ok(())

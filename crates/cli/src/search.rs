@@ -6,6 +6,7 @@ use automl_zero_engine::config::{Config, DEMO};
 use automl_zero_engine::evolution::Progress;
 use automl_zero_engine::experiment::{self, ExperimentResult, Observer, seed_from_clock};
 use automl_zero_engine::program::Algorithm;
+use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub struct SearchArgs {
     /// Print only the final result.
     #[arg(long, short)]
     quiet: bool,
+    /// The folder where relative dataset paths of projected tasks are looked for first (then
+    /// $AUTOML_ZERO_DATA, then the config's folder).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 struct Reporter {
@@ -104,6 +109,13 @@ pub fn run(args: SearchArgs) -> Result<()> {
     if config.random_seed == 0 {
         config.random_seed = seed_from_clock();
     }
+    for (key, specs) in [
+        ("search_tasks", &mut config.search_tasks),
+        ("select_tasks", &mut config.select_tasks),
+        ("final_tasks", &mut config.final_tasks),
+    ] {
+        resolve_dataset_paths(specs, key, &base_dir, args.data_dir.as_deref())?;
+    }
     let out = args
         .out
         .clone()
@@ -138,6 +150,9 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let dir = reporter.dir;
     dir.write("best.txt", &result.best.to_string())?;
     dir.write("best.json", &result.best.to_json())?;
+    let simplified = automl_zero_engine::simplify::simplify(&result.best);
+    dir.write("best.simplified.txt", &simplified.annotated())?;
+    dir.write("best.py", &crate::export::best_py(&simplified, &config)?)?;
     let summary = serde_json::to_string_pretty(&result.summary).expect("summary serializes");
     dir.write("summary.json", &(summary + "\n"))?;
     let s = &result.summary;
@@ -146,6 +161,9 @@ pub fn run(args: SearchArgs) -> Result<()> {
     println!("Select fitness = {:.6}", s.select_fitness);
     if let Some(f) = s.final_fitness {
         println!("Final evaluation fitness (on unseen data) = {f:.6}");
+    }
+    if let Some(t) = s.final_test_fitness {
+        println!("Final test fitness (on the final tasks' test examples) = {t:.6}");
     }
     println!(
         "{} experiments, {} individuals, {:.1} s, FEC hits {} / misses {}",

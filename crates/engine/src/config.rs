@@ -68,6 +68,9 @@ pub struct SearchConfig {
     /// Stop an experiment after this many training steps (FEC probes included).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_train_steps: Option<u64>,
+    /// End an experiment early once an individual's search fitness exceeds `sufficient_fitness`.
+    #[serde(default = "yes")]
+    pub stop_at_sufficient_fitness: bool,
     /// Stop the whole run after this many seconds of wall-clock time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_seconds: Option<f64>,
@@ -141,6 +144,9 @@ impl ComponentConfig {
 
 fn one() -> u64 {
     1
+}
+fn yes() -> bool {
+    true
 }
 fn default_init() -> Builtin {
     Builtin::NoOp

@@ -63,6 +63,8 @@ pub enum StopReason {
     MaxSeconds,
     /// Interrupted (Ctrl-C or a signal).
     Interrupted,
+    /// An individual's search fitness exceeded `sufficient_fitness`.
+    SufficientFitness,
 }
 
 /// The limits a search checks after every individual.
@@ -76,6 +78,8 @@ pub struct Limits {
     pub deadline: Option<Instant>,
     /// Set to stop as soon as possible.
     pub interrupt: Arc<AtomicBool>,
+    /// End the search once an individual's fitness exceeds this.
+    pub sufficient_fitness: Option<f64>,
 }
 
 impl Limits {
@@ -325,7 +329,7 @@ impl<'a, const F: usize> Search<'a, F> {
     }
 
     /// One step: a new individual replaces the oldest.
-    pub fn step(&mut self) {
+    pub fn step(&mut self) -> f64 {
         let child = match self.config.strategy {
             Strategy::Evolution => {
                 let parent = self
@@ -338,6 +342,7 @@ impl<'a, const F: usize> Search<'a, F> {
         };
         let fitness = self.evaluate(&child);
         self.population.replace_oldest(child, fitness);
+        fitness
     }
 
     /// Runs until a limit is reached, reporting progress every `progress_every` individuals.
@@ -349,7 +354,11 @@ impl<'a, const F: usize> Search<'a, F> {
             if let Some(r) = limits.reached(self.individuals, self.evaluator.train_steps) {
                 return r;
             }
-            self.step();
+            let fitness = self.step();
+            if limits.sufficient_fitness.is_some_and(|s| fitness > s) {
+                report(self);
+                return StopReason::SufficientFitness;
+            }
             if self.individuals >= next_report {
                 report(self);
                 next_report += every;

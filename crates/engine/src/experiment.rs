@@ -35,6 +35,10 @@ pub struct Summary {
     pub select_fitness: f64,
     /// Final fitness of the chosen algorithm (absent when there are no final tasks).
     pub final_fitness: Option<f64>,
+    /// Test fitness (accuracy) of the chosen algorithm on the final tasks' test splits (absent
+    /// when they have none).
+    #[serde(default)]
+    pub final_test_fitness: Option<f64>,
     /// FEC cache hits over all experiments.
     pub fec_hits: u64,
     /// FEC cache misses over all experiments.
@@ -247,6 +251,11 @@ fn run_for<const F: usize>(
                 .map(|m| m.saturating_sub(train_steps)),
             deadline,
             interrupt: interrupt.clone(),
+            sufficient_fitness: config
+                .search
+                .stop_at_sufficient_fitness
+                .then_some(config.sufficient_fitness)
+                .flatten(),
         };
         observer.message(&format!(
             "Experiment {experiments}: evolving on the search tasks..."
@@ -334,21 +343,20 @@ fn run_for<const F: usize>(
     let (best_algorithm, search_fitness, select_fitness) =
         best.expect("at least one experiment ran");
     let final_seed = rng.next_u64();
-    let final_fitness = if config.final_tasks.is_empty() {
-        None
+    let (final_fitness, final_test_fitness) = if config.final_tasks.is_empty() {
+        (None, None)
     } else {
         observer.message("Scoring the best algorithm on the final tasks...");
-        Some(
-            score(
-                &best_algorithm,
-                &config.final_tasks,
-                "final_tasks",
-                &plain,
-                base_dir,
-                final_seed,
-            )?
-            .0,
+        let scores = crate::evaluation::test_split::score_with_test(
+            &best_algorithm,
+            &config.final_tasks,
+            "final_tasks",
+            &plain,
+            base_dir,
+            final_seed,
         )
+        .map_err(|e| RunError(e.to_string()))?;
+        (Some(scores.fitness), scores.test_fitness)
     };
     Ok(RunResult {
         summary: Summary {
@@ -360,6 +368,7 @@ fn run_for<const F: usize>(
             search_fitness,
             select_fitness,
             final_fitness,
+            final_test_fitness,
             fec_hits: fec.hits,
             fec_misses: fec.misses,
             canonical_hits,

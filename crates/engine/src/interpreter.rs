@@ -145,14 +145,35 @@ impl Program {
     /// Runs one component on a memory; `rng` feeds the random ops.
     ///
     /// Panics if the memory lacks an address the program uses or has another feature size.
-    #[inline(always)]
+    #[inline]
     pub fn run<const F: usize>(&self, c: Component, m: &mut Memory<F>, rng: &mut Rng) {
         assert!(
             self.fits(m),
             "a program runs only on a memory with its sizes"
         );
+        // SAFETY: checked just above.
+        unsafe { self.run_unchecked(c, m, rng) }
+    }
+
+    /// Runs one component without checking the memory.
+    ///
+    /// # Safety
+    /// `self.fits(m)` must hold.
+    #[inline(always)]
+    pub unsafe fn run_unchecked<const F: usize>(
+        &self,
+        c: Component,
+        m: &mut Memory<F>,
+        rng: &mut Rng,
+    ) {
+        let cells = Cells {
+            s: m.scalars.as_mut_ptr(),
+            v: m.vectors.as_mut_ptr(),
+            m: m.matrices.as_mut_ptr(),
+        };
         for code in &self.parts[c as usize] {
-            step(code, m, rng);
+            // SAFETY: the caller guarantees that the memory holds every address of the program.
+            unsafe { step(code, &cells, rng) };
         }
     }
 }
@@ -215,25 +236,34 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// Base pointers of the three memories, taken once per run.
+struct Cells<const F: usize> {
+    s: *mut f64,
+    v: *mut Vector<F>,
+    m: *mut Matrix<F>,
+}
+
+/// Executes one instruction.
+///
+/// # Safety
+/// Every address of `c` must be within the memory that `cells` points into.
 #[inline(always)]
-fn step<const F: usize>(c: &Code, m: &mut Memory<F>, rng: &mut Rng) {
-    // SAFETY (every `get!`/`set!` below): `run` checked that the memory holds every address
-    // the program was compiled with, and compilation checked the addresses and clamped the
-    // element indices to the feature size.
+unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
+    // SAFETY (every `get!`/`set!` below): the caller guarantees that the memory holds every
+    // address of `c`; compilation clamped the element indices to the feature size. Each
+    // reference lives only within one expression, so none aliases a live `&mut`.
     macro_rules! get {
         ($m:expr, $i:expr) => {
-            unsafe { $m.get_unchecked($i) }
+            unsafe { &*$m.add($i) }
         };
     }
     macro_rules! set {
         ($m:expr, $i:expr) => {
-            unsafe { $m.get_unchecked_mut($i) }
+            unsafe { &mut *$m.add($i) }
         };
     }
     let (o, a, b) = (c.out as usize, c.in1 as usize, c.in2 as usize);
-    let s = &mut m.scalars;
-    let v = &mut m.vectors;
-    let mx = &mut m.matrices;
+    let (s, v, mx) = (cells.s, cells.v, cells.m);
     match c.op {
         Op::NoOp => {}
         Op::ScalarSum => *set!(s, o) = *get!(s, a) + *get!(s, b),

@@ -383,11 +383,31 @@ fn sufficient_fitness_ends_the_experiments_early() {
         "max_experiments=5",
         "sufficient_fitness=0.001",
         "search.max_individuals=100",
+        "search.stop_at_sufficient_fitness=false",
     ]);
     let r = run_silent(&c);
     assert!(r.summary.select_fitness > 0.001);
     assert_eq!(r.summary.experiments, 1);
     assert_eq!(r.summary.individuals, 100);
+}
+
+#[test]
+fn an_individual_above_sufficient_fitness_ends_its_experiment_at_once() {
+    let c = config(&[
+        "max_experiments=5",
+        "sufficient_fitness=0.001",
+        "search.max_individuals=100",
+    ]);
+    let r = run_silent(&c);
+    assert_eq!(r.summary.experiments, 1);
+    assert_eq!(r.summary.stop_reason, Some(StopReason::SufficientFitness));
+    // The population is filled first; the first child above the threshold ends the search.
+    assert!(
+        r.summary.individuals > 20 && r.summary.individuals < 100,
+        "{}",
+        r.summary.individuals
+    );
+    assert!(r.summary.search_fitness > 0.001);
 }
 
 #[test]

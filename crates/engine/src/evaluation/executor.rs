@@ -61,7 +61,13 @@ pub fn execute<const F: usize>(
     mut errors: Option<&mut Errors>,
 ) -> Outcome {
     memory.wipe();
-    program.run(Component::Setup, memory, rng);
+    assert!(
+        program.fits(memory),
+        "a program runs only on a memory with its sizes"
+    );
+    // SAFETY (every `run_unchecked` of this module): checked once here; the memory is not
+    // resized while the program runs.
+    unsafe { program.run_unchecked(Component::Setup, memory, rng) };
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
     let mut remaining = total;
@@ -131,7 +137,7 @@ fn train<const F: usize>(
             let label = task.train_labels[example];
             memory.vectors[FEATURES as usize] = *features;
             memory.scalars[LABEL as usize] = 0.0;
-            program.run(Component::Predict, memory, rng);
+            unsafe { program.run_unchecked(Component::Predict, memory, rng) };
             let s1 = &mut memory.scalars[PREDICTION as usize];
             if accuracy {
                 *s1 = sigmoid(*s1);
@@ -149,7 +155,7 @@ fn train<const F: usize>(
             }
             memory.vectors[FEATURES as usize] = *features;
             memory.scalars[LABEL as usize] = label;
-            program.run(Component::Learn, memory, rng);
+            unsafe { program.run_unchecked(Component::Learn, memory, rng) };
         }
     }
     Trained {
@@ -173,7 +179,7 @@ fn validate<const F: usize>(
     for k in 0..num_valid.min(steps) {
         memory.vectors[FEATURES as usize] = task.valid_features[k];
         memory.scalars[LABEL as usize] = 0.0;
-        program.run(Component::Predict, memory, rng);
+        unsafe { program.run_unchecked(Component::Predict, memory, rng) };
         let prediction = memory.scalars[PREDICTION as usize];
         let label = task.valid_labels[k];
         let error = match task.eval_type {

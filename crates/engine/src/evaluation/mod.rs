@@ -228,6 +228,14 @@ impl<const F: usize> Evaluator<F> {
             if let Some(fitness) = cache.lookup(hash) {
                 return fitness;
             }
+            // Early exit: a deterministic program whose training diverged within the probe
+            // diverges at the same step of the full run's first epoch, so its fitness is 0.
+            let probe_steps = fec.num_train_examples.min(n);
+            if !program.is_random() && self.errors.train.len() < probe_steps {
+                self.train_steps += probe.train_steps;
+                cache.insert(hash, 0.0);
+                return 0.0;
+            }
             key = Some(hash);
         }
         let outcome = execute(

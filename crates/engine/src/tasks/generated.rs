@@ -114,6 +114,9 @@ pub(super) fn examples<const F: usize>(
             )
         }
         TaskKind::Files => unreachable!("file tasks are read once by file_examples"),
+        TaskKind::ProjectedBinaryClassification => {
+            unreachable!("projected tasks are built by projected::examples")
+        }
     })
 }
 

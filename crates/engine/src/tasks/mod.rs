@@ -2,9 +2,12 @@
 
 pub mod files;
 mod generated;
+pub mod images;
+pub mod projected;
 mod spec;
 
 pub use files::{DataError, Dataset, read_dataset};
+pub use images::{DatasetFormat, DatasetSpec, ImageSet, resolve_dataset_paths};
 pub use spec::{EvalType, FixedExamples, TaskKind, TaskSpec};
 
 use crate::memory::Vector;
@@ -31,6 +34,10 @@ pub struct Task<const F: usize> {
     pub valid_features: Vec<Vector<F>>,
     /// Validation labels.
     pub valid_labels: Vec<f64>,
+    /// Test features (empty unless the task has a test split).
+    pub test_features: Vec<Vector<F>>,
+    /// Test labels.
+    pub test_labels: Vec<f64>,
     /// The order of the training examples in each epoch (epoch 0 is the data order).
     pub epochs: Vec<Vec<u32>>,
     /// The seed the data came from.
@@ -64,10 +71,18 @@ impl<const F: usize> Task<F> {
             train_labels: train.1,
             valid_features: valid.0,
             valid_labels: valid.1,
+            test_features: Vec::new(),
+            test_labels: Vec::new(),
             epochs: orders,
             data_seed: seeds.0,
             param_seed: seeds.1,
         }
+    }
+
+    /// The task with this test split (examples scored only by the final evaluation).
+    pub fn with_test(mut self, test: (Vec<Vector<F>>, Vec<f64>)) -> Task<F> {
+        (self.test_features, self.test_labels) = test;
+        self
     }
 
     /// Training steps over all epochs.
@@ -138,21 +153,38 @@ pub fn build_tasks<const F: usize>(
             TaskKind::Files => Some(generated::file_examples::<F>(spec, &key, base_dir)?),
             _ => None,
         };
+        // Read once per process, shared by every task (and experiment) that uses it.
+        let images = match spec.kind {
+            TaskKind::ProjectedBinaryClassification => {
+                Some(images::load_for_spec(spec, &key, base_dir)?)
+            }
+            _ => None,
+        };
         for i in 0..spec.num_tasks {
             let data_seed = nth_seed(&spec.data_seeds, &DEFAULT_DATA_SEEDS, i);
             let param_seed = nth_seed(&spec.param_seeds, &DEFAULT_PARAM_SEEDS, i);
-            let (train, valid) = match &file_data {
-                Some(data) => data.clone(),
-                None => generated::examples::<F>(spec, &key, data_seed, param_seed)?,
+            let mut test = (Vec::new(), Vec::new());
+            let (train, valid) = match (&file_data, &images) {
+                (Some(data), _) => data.clone(),
+                (None, Some(images)) => {
+                    let (train, valid, t) =
+                        projected::examples::<F>(spec, &key, images, data_seed)?;
+                    test = t;
+                    (train, valid)
+                }
+                (None, None) => generated::examples::<F>(spec, &key, data_seed, param_seed)?,
             };
-            tasks.push(Task::new(
-                tasks.len(),
-                spec.eval_type,
-                train,
-                valid,
-                spec.num_train_epochs,
-                (data_seed, param_seed),
-            ));
+            tasks.push(
+                Task::new(
+                    tasks.len(),
+                    spec.eval_type,
+                    train,
+                    valid,
+                    spec.num_train_epochs,
+                    (data_seed, param_seed),
+                )
+                .with_test(test),
+            );
         }
     }
     Ok(tasks)

@@ -1,5 +1,6 @@
 //! Task specifications as a config states them (`[[search_tasks]]` and friends).
 
+use super::images::DatasetSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub enum TaskKind {
     UnitTestFixed,
     /// Examples read from the user's files (CSV, `.npy`, `.npz`).
     Files,
+    /// Two classes of a real image set, projected to F dimensions and standardised (SPEC 6.3).
+    ProjectedBinaryClassification,
 }
 
 /// How a task's predictions are scored.
@@ -65,6 +68,9 @@ pub struct TaskSpec {
     /// Validation examples per task (for file tasks: at most this many; 0 = all).
     #[serde(default)]
     pub num_valid_examples: usize,
+    /// Test examples per task (`projected_binary_classification`), scored by the final evaluation.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub num_test_examples: usize,
     /// How many tasks this entry makes.
     #[serde(default = "one")]
     pub num_tasks: usize,
@@ -91,10 +97,27 @@ pub struct TaskSpec {
     /// `files`: the fraction of `train_file`'s rows held out for validation (its last rows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_fraction: Option<f64>,
+    /// `projected_binary_classification`: the image set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetSpec>,
+    /// `projected_binary_classification`: the (positive, negative) classes; absent: each task
+    /// draws a pair by its data seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<[u8; 2]>,
+    /// `projected_binary_classification`: the pairs drawn from (default: every pair of classes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<[u8; 2]>,
+    /// `projected_binary_classification`: pairs never drawn (in either order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_out_pairs: Vec<[u8; 2]>,
 }
 
 fn one() -> usize {
     1
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl TaskSpec {
@@ -112,6 +135,7 @@ impl TaskSpec {
             num_train_examples,
             num_train_epochs: 1,
             num_valid_examples,
+            num_test_examples: 0,
             num_tasks,
             eval_type: EvalType::RmsError,
             data_seeds: vec![],
@@ -121,6 +145,10 @@ impl TaskSpec {
             train_file: None,
             valid_file: None,
             valid_fraction: None,
+            dataset: None,
+            classes: None,
+            pairs: vec![],
+            held_out_pairs: vec![],
         }
     }
 
@@ -197,10 +225,84 @@ impl TaskSpec {
             }
             _ => {}
         }
+        self.check_projected(key)?;
         if self.increment.is_some() && self.kind != TaskKind::UnitTestIncrement {
             return err(
                 "increment",
                 "only unit_test_increment tasks take an increment".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl TaskSpec {
+    /// Checks the keys of `projected_binary_classification` tasks, and that no other kind uses
+    /// them.
+    fn check_projected(&self, key: &str) -> Result<(), String> {
+        let err = |field: &str, what: String| Err(format!("{key}.{field}: {what}"));
+        if self.kind != TaskKind::ProjectedBinaryClassification {
+            let used = [
+                ("num_test_examples", self.num_test_examples > 0),
+                ("dataset", self.dataset.is_some()),
+                ("classes", self.classes.is_some()),
+                ("pairs", !self.pairs.is_empty()),
+                ("held_out_pairs", !self.held_out_pairs.is_empty()),
+            ];
+            if let Some((field, _)) = used.iter().find(|(_, used)| *used) {
+                return err(
+                    field,
+                    "only projected_binary_classification tasks take this key".into(),
+                );
+            }
+            return Ok(());
+        }
+        let Some(dataset) = &self.dataset else {
+            return err(
+                "dataset",
+                "a projected task needs `dataset = { format = \"idx\", path = \"...\" }`".into(),
+            );
+        };
+        let classes = dataset.num_classes;
+        if !(2..=256).contains(&classes) {
+            return err(
+                "dataset.num_classes",
+                format!("{classes} is not in 2..=256"),
+            );
+        }
+        if self.eval_type != EvalType::Accuracy {
+            return err(
+                "eval_type",
+                "binary classification tasks are scored by accuracy".into(),
+            );
+        }
+        let check_pair = |field: String, [a, b]: [u8; 2]| -> Result<(), String> {
+            if a == b {
+                return Err(format!("{key}.{field}: [{a}, {b}] names one class twice"));
+            }
+            if a as usize >= classes || b as usize >= classes {
+                return Err(format!(
+                    "{key}.{field}: [{a}, {b}] names a class outside 0..={}",
+                    classes - 1
+                ));
+            }
+            Ok(())
+        };
+        if let Some(pair) = self.classes {
+            check_pair("classes".into(), pair)?;
+        }
+        for (name, list) in [
+            ("pairs", &self.pairs),
+            ("held_out_pairs", &self.held_out_pairs),
+        ] {
+            for (i, &pair) in list.iter().enumerate() {
+                check_pair(format!("{name}[{i}]"), pair)?;
+            }
+        }
+        if self.classes.is_none() && super::projected::candidate_pairs(self).is_empty() {
+            return err(
+                "held_out_pairs",
+                "every class pair is held out: no pair is left to draw from".into(),
             );
         }
         Ok(())

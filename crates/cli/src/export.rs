@@ -1,0 +1,118 @@
+//! `automl-zero export`: a program as a self-contained Python or Rust module.
+
+use anyhow::{Context, Result};
+use automl_zero_engine::config::Config;
+use automl_zero_engine::export::{ExportOptions, Language, export};
+use automl_zero_engine::memory::MemorySizes;
+use automl_zero_engine::program::parse_file;
+use automl_zero_engine::simplify::{Simplified, annotate, simplify};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// The languages `--to` accepts.
+#[derive(Clone, Copy, ValueEnum)]
+enum To {
+    /// A Python module using NumPy.
+    Python,
+    /// A Rust module with plain arrays and no crates.
+    Rust,
+}
+
+/// Arguments of `export`.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  automl-zero export runs/demo/best.txt --to python -o model.py\n  automl-zero export best.txt --to rust --features 8 --simplify -o model.rs"
+)]
+pub struct ExportArgs {
+    /// The program file (readable text, or JSON if it ends in .json).
+    program: PathBuf,
+    /// The language of the module.
+    #[arg(long, value_enum)]
+    to: To,
+    /// The feature size F (default: the config's search tasks, else 4).
+    #[arg(long)]
+    features: Option<usize>,
+    /// A config whose memory sizes read the program and whose search tasks give F.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Simplify the program first (see `automl-zero simplify`).
+    #[arg(long)]
+    simplify: bool,
+    /// The default seed of the module's random ops.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Scalar memory size the program is read with (without --config).
+    #[arg(long, default_value_t = 20, conflicts_with = "config")]
+    scalars: u16,
+    /// Vector memory size the program is read with (without --config).
+    #[arg(long, default_value_t = 20, conflicts_with = "config")]
+    vectors: u16,
+    /// Matrix memory size the program is read with (without --config).
+    #[arg(long, default_value_t = 20, conflicts_with = "config")]
+    matrices: u16,
+    /// Write the module to this file instead of printing it.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// Runs `export`.
+pub fn run(args: ExportArgs) -> Result<()> {
+    let (sizes, config_features) = match &args.config {
+        Some(path) => {
+            let (config, _) = Config::load(path, &[])?;
+            let features = config.search_tasks.first().map(|t| t.features_size);
+            (config.memory, features)
+        }
+        None => {
+            let sizes = MemorySizes {
+                scalars: args.scalars,
+                vectors: args.vectors,
+                matrices: args.matrices,
+            };
+            sizes.check().map_err(anyhow::Error::msg)?;
+            (sizes, None)
+        }
+    };
+    let program = parse_file(&args.program, &sizes)?;
+    let (algorithm, notes) = if args.simplify {
+        let s = simplify(&program);
+        (s.algorithm, s.notes)
+    } else {
+        let notes = annotate(&program);
+        (program, notes)
+    };
+    let language = match args.to {
+        To::Python => Language::Python,
+        To::Rust => Language::Rust,
+    };
+    let options = ExportOptions {
+        features: args.features.or(config_features).unwrap_or(4),
+        seed: args.seed,
+        notes: Some(notes),
+        title: format!(
+            "The algorithm of {}{}.",
+            args.program.display(),
+            if args.simplify { ", simplified" } else { "" }
+        ),
+    };
+    let module = export(&algorithm, language, &options).context("--features")?;
+    match &args.output {
+        Some(path) => std::fs::write(path, module)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{module}"),
+    }
+    Ok(())
+}
+
+/// The run folder's `best.py`: the simplified best algorithm of a search, with its notes, for
+/// the feature size of the config's search tasks.
+pub fn best_py(simplified: &Simplified, config: &Config) -> Result<String> {
+    let options = ExportOptions {
+        features: config.search_tasks.first().map_or(4, |t| t.features_size),
+        seed: 0,
+        notes: Some(simplified.notes.clone()),
+        title: "The best algorithm of this search (best.txt), simplified (best.simplified.txt)."
+            .to_string(),
+    };
+    Ok(export(&simplified.algorithm, Language::Python, &options)?)
+}

@@ -1,0 +1,84 @@
+//! Pruned evaluation (dead code removed, canonical cache) gives the fitness of unpruned
+//! evaluation for programs without random ops.
+
+use automl_zero_engine::builtins::{Builtin, Generator};
+use automl_zero_engine::evaluation::{Combination, EvalSettings, Evaluator};
+use automl_zero_engine::memory::MemorySizes;
+use automl_zero_engine::ops::Op;
+use automl_zero_engine::rng::Rng;
+use automl_zero_engine::tasks::{EvalType, TaskKind, TaskSpec, build_tasks};
+use std::path::Path;
+
+fn check_space(ops: &[Op], sizes: MemorySizes, size_init: [usize; 3], eval_type: EvalType) {
+    let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, 4, 30, 20, 3);
+    if eval_type == EvalType::Accuracy {
+        spec = TaskSpec::generated(TaskKind::UnitTestOnes, 4, 30, 20, 2);
+        spec.eval_type = EvalType::Accuracy;
+    }
+    spec.num_train_epochs = 2;
+    let tasks = build_tasks::<4>(&[spec], "search_tasks", Path::new(".")).unwrap();
+    let mut settings = EvalSettings::plain(sizes, 100.0);
+    settings.combination = Combination::Mean;
+    let mut plain = Evaluator::new(tasks.clone(), settings.clone());
+    settings.canonical_cache = 1000;
+    let mut pruned = Evaluator::new(tasks, settings);
+    let generator = Generator {
+        sizes,
+        size_init,
+        ops: [ops.to_vec(), ops.to_vec(), ops.to_vec()],
+    };
+    let mut rng = Rng::new(11, 0);
+    let mut nonzero = 0;
+    for i in 0..3000 {
+        let a = generator.build(Builtin::Random, &mut rng).unwrap();
+        let full: f64 = {
+            let per = plain.evaluate_tasks(&a, 1, 0..plain.tasks().len()).unwrap();
+            per.iter().sum::<f64>() / per.len() as f64
+        };
+        let fast = pruned.evaluate(&a, 1).unwrap();
+        assert!(
+            full.to_bits() == fast.to_bits() || (full - fast).abs() < 1e-12,
+            "program {i}: unpruned {full} vs pruned {fast}\n{a}"
+        );
+        if full > 0.0 {
+            nonzero += 1;
+        }
+    }
+    assert!(nonzero > 100, "{nonzero}");
+    assert!(pruned.canonical_hits > 0);
+}
+
+#[test]
+fn pruning_keeps_fitness_in_the_demo_space() {
+    use Op::*;
+    let ops = [
+        ScalarConstSet,
+        VectorInnerProduct,
+        ScalarDiff,
+        ScalarProduct,
+        ScalarVectorProduct,
+        VectorSum,
+    ];
+    let sizes = MemorySizes {
+        scalars: 4,
+        vectors: 3,
+        matrices: 1,
+    };
+    check_space(&ops, sizes, [10, 2, 8], EvalType::RmsError);
+}
+
+#[test]
+fn pruning_keeps_fitness_over_every_deterministic_op() {
+    let ops: Vec<Op> = Op::ALL
+        .iter()
+        .copied()
+        .filter(|op| !op.info().random)
+        .collect();
+    let sizes = MemorySizes {
+        scalars: 5,
+        vectors: 4,
+        matrices: 3,
+    };
+    check_space(&ops, sizes, [4, 4, 4], EvalType::RmsError);
+    check_space(&ops, sizes, [4, 4, 4], EvalType::Accuracy);
+}
