@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Plots a run folder's progress.jsonl as an SVG (Python standard library only).
 
-    python3 docs/plot_progress.py RUN/progress.jsonl OUT.svg [--title T] [--ref LABEL=VALUE]...
+    python3 docs/plot_progress.py RUN/progress.jsonl OUT.svg [--title T] [--xmax MINUTES]
+        [--ymin Y] [--ref LABEL=VALUE]...
 
 The x axis is wall-clock minutes; the lines are the population's best and mean search fitness
 (mean ± sd shaded); each --ref draws a dashed horizontal line, e.g. a baseline's fitness.
@@ -23,6 +24,7 @@ def main():
     parser.add_argument("--title", default="Search progress")
     parser.add_argument("--ref", action="append", default=[], metavar="LABEL=VALUE")
     parser.add_argument("--ymin", type=float, default=None)
+    parser.add_argument("--xmax", type=float, default=None, help="minutes at the right end")
     args = parser.parse_args()
     rows = [json.loads(line) for line in open(args.progress) if line.strip()]
     refs = [(r.rsplit("=", 1)[0], float(r.rsplit("=", 1)[1])) for r in args.ref]
@@ -30,7 +32,7 @@ def main():
     best = [r["best"] for r in rows]
     mean = [r["mean"] for r in rows]
     sd = [r["stdev"] for r in rows]
-    x_max = max(xs) or 1.0
+    x_max = args.xmax or max(xs) or 1.0
     values = best + [v for _, v in refs]
     y_min = args.ymin if args.ymin is not None else min(values + mean) - 0.02
     y_max = min(1.0, max(values) + 0.02)
