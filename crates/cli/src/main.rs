@@ -1,5 +1,6 @@
 //! `automl-zero`: evolve machine-learning algorithms from scratch, from the command line.
 
+mod bench;
 mod eval;
 mod export;
 mod run_dir;
@@ -25,6 +26,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// List the ops: name, printed form, operand classes and cost.
     Ops,
+    /// Measure the search's speed on a config: individuals, steps and instructions per second.
+    Bench(bench::BenchArgs),
     /// Print the smallest equivalent program, annotated; with --config, check its fitness.
     Simplify(simplify::SimplifyArgs),
     /// Write a program as a self-contained Python (NumPy) or Rust module.
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Simplify(args) => simplify::run(args),
         Command::Export(args) => export::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Ops => {
             list_ops();
             Ok(())

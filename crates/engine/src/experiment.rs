@@ -379,3 +379,75 @@ fn run_for<const F: usize>(
         best: best_algorithm,
     })
 }
+
+/// What one benchmark run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRun {
+    /// Individuals evaluated (the initial population included).
+    pub individuals: u64,
+    /// Training steps, FEC probes included.
+    pub train_steps: u64,
+    /// Interpreted instructions executed.
+    pub instructions: u64,
+    /// FEC cache hits.
+    pub fec_hits: u64,
+    /// FEC cache misses.
+    pub fec_misses: u64,
+    /// Individuals answered by the canonical-program cache.
+    pub canonical_hits: u64,
+    /// Wall-clock seconds of the search (task generation excluded).
+    pub seconds: f64,
+}
+
+/// Runs one search experiment of exactly `individuals` individuals from `seed` on the config's
+/// search tasks, for measuring speed: no selection, no final scoring, no early stop.
+pub fn bench(
+    config: &Config,
+    base_dir: &Path,
+    individuals: u64,
+    seed: u64,
+) -> Result<BenchRun, RunError> {
+    let features = config.search_tasks[0].features_size;
+    with_features!(features, F => bench_for::<F>(config, base_dir, individuals, seed),
+        _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
+}
+
+fn bench_for<const F: usize>(
+    config: &Config,
+    base_dir: &Path,
+    individuals: u64,
+    seed: u64,
+) -> Result<BenchRun, RunError> {
+    let settings = search_settings(config)?;
+    let generator = generator(config);
+    generator
+        .build(config.search.initial_population, &mut Rng::new(0, 0))
+        .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
+    let tasks = build_tasks::<F>(&config.search_tasks, "search_tasks", base_dir)
+        .map_err(|e| RunError(e.to_string()))?;
+    let evaluator = Evaluator::new(tasks, settings);
+    let rng = Rng::new(seed, salt::SEARCH);
+    let started = Instant::now();
+    let mut search = Search::new(&config.search, mutator(config), generator, evaluator, rng);
+    let limits = Limits {
+        max_individuals: Some(individuals),
+        max_train_steps: None,
+        deadline: None,
+        interrupt: Arc::new(AtomicBool::new(false)),
+        sufficient_fitness: None,
+    };
+    if search.init(&limits).is_none() {
+        search.run(&limits, |_| {});
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let fec = search.evaluator.fec_stats();
+    Ok(BenchRun {
+        individuals: search.individuals,
+        train_steps: search.evaluator.train_steps,
+        instructions: search.evaluator.instructions,
+        fec_hits: fec.hits,
+        fec_misses: fec.misses,
+        canonical_hits: search.evaluator.canonical_hits,
+        seconds,
+    })
+}

@@ -42,6 +42,18 @@ pub struct Outcome {
     pub fitness: f64,
     /// Training steps executed.
     pub train_steps: u64,
+    /// Validation examples predicted.
+    pub valid_steps: u64,
+}
+
+impl Outcome {
+    /// Interpreted instructions this run executed (a failing step counts its Learn).
+    pub fn instructions(&self, program: &Program) -> u64 {
+        let len = |c| program.part(c).len() as u64;
+        len(Component::Setup)
+            + self.train_steps * (len(Component::Predict) + len(Component::Learn))
+            + self.valid_steps * len(Component::Predict)
+    }
 }
 
 /// Runs the train loop on one task and returns the best validation fitness over epochs.
@@ -74,6 +86,7 @@ pub fn execute<const F: usize>(
     let mut position = 0usize;
     let mut best = 0.0f64;
     let mut steps = 0u64;
+    let mut valid_steps = 0u64;
     while remaining > 0 {
         let chunk = per_epoch.min(remaining);
         let first = remaining == total;
@@ -98,12 +111,22 @@ pub fn execute<const F: usize>(
         }
         remaining -= chunk;
         let record = if first { errors.as_deref_mut() } else { None };
-        let fitness = validate(program, task, num_valid, max_abs_error, memory, rng, record);
+        let fitness = validate(
+            program,
+            task,
+            num_valid,
+            max_abs_error,
+            memory,
+            rng,
+            record,
+            &mut valid_steps,
+        );
         best = best.max(fitness);
     }
     Outcome {
         fitness: best,
         train_steps: steps,
+        valid_steps,
     }
 }
 
@@ -173,10 +196,12 @@ fn validate<const F: usize>(
     memory: &mut Memory<F>,
     rng: &mut Rng,
     mut errors: Option<&mut Errors>,
+    predicted: &mut u64,
 ) -> f64 {
     let steps = task.valid_steps();
     let mut loss = 0.0;
     for k in 0..num_valid.min(steps) {
+        *predicted += 1;
         memory.vectors[FEATURES as usize] = task.valid_features[k];
         memory.scalars[LABEL as usize] = 0.0;
         unsafe { program.run_unchecked(Component::Predict, memory, rng) };

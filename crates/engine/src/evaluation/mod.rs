@@ -94,6 +94,8 @@ pub struct Evaluator<const F: usize> {
     pub train_steps: u64,
     /// Evaluations answered by the canonical-program cache.
     pub canonical_hits: u64,
+    /// Interpreted instructions executed so far (no-ops and pruned instructions excluded).
+    pub instructions: u64,
 }
 
 impl<const F: usize> Evaluator<F> {
@@ -108,6 +110,7 @@ impl<const F: usize> Evaluator<F> {
             program: Program::default(),
             per_task: Vec::new(),
             canonical_hits: 0,
+            instructions: 0,
             memory: Memory::new(settings.sizes),
             tasks,
             settings,
@@ -224,6 +227,7 @@ impl<const F: usize> Evaluator<F> {
                 Some(&mut self.errors),
             );
             self.train_steps += probe.train_steps;
+            self.instructions += probe.instructions(program);
             let hash = fec::probe_hash(&self.errors.train, &self.errors.valid, task.index, n);
             if let Some(fitness) = cache.lookup(hash) {
                 return fitness;
@@ -249,6 +253,7 @@ impl<const F: usize> Evaluator<F> {
             None,
         );
         self.train_steps += outcome.train_steps;
+        self.instructions += outcome.instructions(program);
         if let (Some(cache), Some(hash)) = (self.fec.as_mut(), key) {
             cache.insert(hash, outcome.fitness);
         }

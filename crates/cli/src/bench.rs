@@ -1,0 +1,147 @@
+//! `automl-zero bench`: the speed of the search on a config, repeated from a fixed seed.
+
+use anyhow::{Result, bail};
+use automl_zero_engine::config::{Config, DEMO};
+use automl_zero_engine::experiment::{BenchRun, bench};
+use automl_zero_engine::tasks::resolve_dataset_paths;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `bench`.
+#[derive(Args)]
+#[command(
+    after_help = "Standard workloads:\n  automl-zero bench                                   # the demo (F = 4)\n  automl-zero bench configs/bench_nonlinear.toml      # 2-layer teacher, every op (F = 8)\n  automl-zero bench configs/fashion_mnist_baseline.toml --data-dir ../shared/data   # projected binary (F = 16)"
+)]
+pub struct BenchArgs {
+    /// The config whose search to measure (default: the embedded demo).
+    config: Option<PathBuf>,
+    /// Individuals per run (the initial population included).
+    #[arg(long, default_value_t = 200_000)]
+    individuals: u64,
+    /// Runs to take the median over.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// The search seed of every run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Threads to evaluate with (only 1 for now).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Folder holding image datasets named by relative paths.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Override a config key, e.g. --set search.population_size=100 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Print one JSON object with every run and the medians.
+    #[arg(long)]
+    json: bool,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// Runs `bench`.
+pub fn run(args: BenchArgs) -> Result<()> {
+    if args.threads != 1 {
+        bail!(
+            "--threads {}: parallel evaluation is not built yet; use --threads 1",
+            args.threads
+        );
+    }
+    if args.repeats == 0 || args.individuals == 0 {
+        bail!("--repeats and --individuals must be at least 1");
+    }
+    let (mut config, base_dir) = match &args.config {
+        Some(path) => Config::load(path, &args.overrides)?,
+        None => (
+            Config::from_text(DEMO, "the embedded demo config", &args.overrides)?,
+            PathBuf::from("."),
+        ),
+    };
+    resolve_dataset_paths(
+        &mut config.search_tasks,
+        "search_tasks",
+        &base_dir,
+        args.data_dir.as_deref(),
+    )?;
+    let mut runs: Vec<BenchRun> = Vec::new();
+    for i in 0..args.repeats {
+        let r = bench(&config, &base_dir, args.individuals, args.seed)?;
+        if !args.json {
+            println!(
+                "run {}: {} individuals in {:.2} s: {:.0} individuals/s, {:.3e} train steps/s, {:.3e} instructions/s, FEC hit rate {:.3}, canonical hits {:.3}",
+                i + 1,
+                r.individuals,
+                r.seconds,
+                r.individuals as f64 / r.seconds,
+                r.train_steps as f64 / r.seconds,
+                r.instructions as f64 / r.seconds,
+                hit_rate(&r),
+                r.canonical_hits as f64 / r.individuals as f64
+            );
+        }
+        runs.push(r);
+    }
+    let per_second = |f: fn(&BenchRun) -> u64| {
+        runs.iter()
+            .map(|r| f(r) as f64 / r.seconds)
+            .collect::<Vec<_>>()
+    };
+    let indiv = per_second(|r| r.individuals);
+    let steps = per_second(|r| r.train_steps);
+    let instr = per_second(|r| r.instructions);
+    let spread = |xs: &[f64]| {
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, hi)
+    };
+    let fec = hit_rate(&runs[0]);
+    let first = &runs[0];
+    let per_individual = first.instructions as f64 / first.individuals as f64;
+    if args.json {
+        let out = serde_json::json!({
+            "individuals": args.individuals,
+            "repeats": args.repeats,
+            "seed": args.seed,
+            "individuals_per_second": { "median": median(indiv.clone()), "min": spread(&indiv).0, "max": spread(&indiv).1 },
+            "train_steps_per_second": { "median": median(steps.clone()), "min": spread(&steps).0, "max": spread(&steps).1 },
+            "instructions_per_second": { "median": median(instr.clone()), "min": spread(&instr).0, "max": spread(&instr).1 },
+            "instructions_per_individual": per_individual,
+            "fec_hit_rate": fec,
+            "canonical_hit_rate": first.canonical_hits as f64 / first.individuals as f64,
+            "runs": runs,
+        });
+        println!("{out}");
+    } else {
+        let (lo, hi) = spread(&indiv);
+        println!(
+            "median of {}: {:.0} individuals/s (min {:.0}, max {:.0}); {:.3e} train steps/s; {:.3e} instructions/s; {:.0} interpreted instructions per individual; FEC hit rate {:.3}",
+            args.repeats,
+            median(indiv.clone()),
+            lo,
+            hi,
+            median(steps),
+            median(instr),
+            per_individual,
+            fec
+        );
+    }
+    Ok(())
+}
+
+fn hit_rate(r: &BenchRun) -> f64 {
+    let total = r.fec_hits + r.fec_misses;
+    if total == 0 {
+        0.0
+    } else {
+        r.fec_hits as f64 / total as f64
+    }
+}

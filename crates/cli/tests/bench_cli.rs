@@ -1,0 +1,38 @@
+//! `automl-zero bench` measures a fixed workload and reports medians.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_automl-zero"))
+}
+
+#[test]
+fn bench_reports_medians_as_json() {
+    let out = bin()
+        .args(["bench", "--individuals", "1500", "--repeats", "2", "--json"])
+        .args(["--set", "search.population_size=500"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"].as_array().unwrap().len(), 2);
+    for run in v["runs"].as_array().unwrap() {
+        assert_eq!(run["individuals"], 1500);
+    }
+    // The same seed does the same work every time.
+    assert_eq!(v["runs"][0]["instructions"], v["runs"][1]["instructions"]);
+    assert!(v["individuals_per_second"]["median"].as_f64().unwrap() > 0.0);
+    let rate = v["fec_hit_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&rate));
+}
+
+#[test]
+fn bench_refuses_more_threads_than_it_has() {
+    let out = bin().args(["bench", "--threads", "2"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"));
+}
