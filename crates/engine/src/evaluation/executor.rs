@@ -187,6 +187,7 @@ fn train<const F: usize>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline]
 fn validate<const F: usize>(
     program: &Program,
