@@ -82,3 +82,28 @@ fn pruning_keeps_fitness_over_every_deterministic_op() {
     check_space(&ops, sizes, [4, 4, 4], EvalType::RmsError);
     check_space(&ops, sizes, [4, 4, 4], EvalType::Accuracy);
 }
+
+#[test]
+fn programs_with_live_random_ops_are_evaluated_afresh() {
+    use automl_zero_engine::builtins::neural_net;
+    let spec = TaskSpec::generated(TaskKind::Scalar2layerNnRegression, 4, 50, 20, 1);
+    let tasks = build_tasks::<4>(&[spec], "search_tasks", Path::new(".")).unwrap();
+    let sizes = MemorySizes {
+        scalars: 5,
+        vectors: 9,
+        matrices: 2,
+    };
+    let mut settings = EvalSettings::plain(sizes, 100.0);
+    settings.canonical_cache = 100;
+    let mut evaluator = Evaluator::new(tasks, settings);
+    let net = neural_net(0.01, 0.1);
+    let a = evaluator.evaluate(&net, 1).unwrap();
+    let b = evaluator.evaluate(&net, 2).unwrap();
+    assert_eq!(evaluator.canonical_hits, 0);
+    assert_ne!(a, b, "different seeds draw different initial weights");
+    // A deterministic program is answered from the cache the second time.
+    let linear = automl_zero_engine::builtins::linear(0.01);
+    evaluator.evaluate(&linear, 1).unwrap();
+    evaluator.evaluate(&linear, 2).unwrap();
+    assert_eq!(evaluator.canonical_hits, 1);
+}

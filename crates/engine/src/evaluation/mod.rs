@@ -12,7 +12,7 @@ pub use fec::{FecCache, FecConfig, FecStats};
 use crate::interpreter::Program;
 use crate::liveness;
 use crate::memory::{Memory, MemorySizes};
-use crate::program::Algorithm;
+use crate::program::{Algorithm, Component};
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
@@ -143,7 +143,16 @@ impl<const F: usize> Evaluator<F> {
         algorithm.check(&self.settings.sizes)?;
         liveness::live_into(algorithm, &mut self.live);
         let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
-        let key = self.canonical.is_some().then(|| {
+        // A program whose live part draws random numbers has a noisy fitness: caching its first
+        // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
+        let random = Component::ALL.into_iter().zip(&self.live).any(|(c, keep)| {
+            algorithm
+                .component(c)
+                .iter()
+                .zip(keep)
+                .any(|(ins, live)| *live && ins.op.info().random)
+        });
+        let key = (self.canonical.is_some() && !random).then(|| {
             // The budget judges the unpruned algorithm, so its verdicts are part of the key.
             let verdicts = match (self.settings.budget, cost) {
                 (Some(b), Some(c)) => self.tasks.iter().fold(1u128, |acc, t| {
@@ -236,6 +245,7 @@ impl<const F: usize> Evaluator<F> {
             // diverges at the same step of the full run's first epoch, so its fitness is 0.
             let probe_steps = fec.num_train_examples.min(n);
             if !program.is_random() && self.errors.train.len() < probe_steps {
+                // Count the steps the skipped full run would have taken: the same ones.
                 self.train_steps += probe.train_steps;
                 cache.insert(hash, 0.0);
                 return 0.0;
