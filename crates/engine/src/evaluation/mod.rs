@@ -12,7 +12,7 @@ pub use fec::{FecCache, FecConfig, FecStats};
 use crate::interpreter::Program;
 use crate::liveness;
 use crate::memory::{Memory, MemorySizes};
-use crate::program::{Algorithm, Component};
+use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
@@ -143,15 +143,11 @@ impl<const F: usize> Evaluator<F> {
         algorithm.check(&self.settings.sizes)?;
         liveness::live_into(algorithm, &mut self.live);
         let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
+        let mut program = std::mem::take(&mut self.program);
+        program.compile_live(algorithm, &self.live, F);
         // A program whose live part draws random numbers has a noisy fitness: caching its first
         // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
-        let random = Component::ALL.into_iter().zip(&self.live).any(|(c, keep)| {
-            algorithm
-                .component(c)
-                .iter()
-                .zip(keep)
-                .any(|(ins, live)| *live && ins.op.info().random)
-        });
+        let random = program.is_random();
         let key = (self.canonical.is_some() && !random).then(|| {
             // The budget judges the unpruned algorithm, so its verdicts are part of the key.
             let verdicts = match (self.settings.budget, cost) {
@@ -167,23 +163,16 @@ impl<const F: usize> Evaluator<F> {
             && let Some(&fitness) = cache.get(&key)
         {
             self.canonical_hits += 1;
+            self.program = program;
             return Ok(fitness);
         }
-        let mut program = std::mem::take(&mut self.program);
-        program.compile_live(algorithm, &self.live, F);
         let mut rng = Rng::new(seed, salt::EVALUATION);
-        let mut sum = 0.0;
         let mut per_task = std::mem::take(&mut self.per_task);
         per_task.clear();
         for t in 0..self.tasks.len() {
-            let f = self.evaluate_task(&program, cost, t, &mut rng);
-            sum += f;
-            per_task.push(f);
+            per_task.push(self.evaluate_task(&program, cost, t, &mut rng));
         }
-        let fitness = match self.settings.combination {
-            Combination::Mean => sum / self.tasks.len().max(1) as f64,
-            Combination::Median => Combination::Median.combine(&per_task),
-        };
+        let fitness = self.settings.combination.combine(&per_task);
         self.program = program;
         self.per_task = per_task;
         if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key) {
