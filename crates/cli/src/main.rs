@@ -3,6 +3,8 @@
 mod bench;
 mod eval;
 mod export;
+mod plot;
+mod progress;
 mod run_dir;
 mod search;
 mod simplify;
@@ -32,6 +34,8 @@ enum Command {
     Simplify(simplify::SimplifyArgs),
     /// Write a program as a self-contained Python (NumPy) or Rust module.
     Export(export::ExportArgs),
+    /// Plot a run folder's progress.jsonl as progress.png and progress.svg.
+    Plot(plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Simplify(args) => simplify::run(args),
         Command::Export(args) => export::run(args),
+        Command::Plot(args) => plot::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ops => {
             list_ops();
