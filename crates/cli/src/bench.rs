@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use automl_zero_engine::config::{Config, DEMO};
+use automl_zero_engine::evaluation::Workers;
 use automl_zero_engine::experiment::{BenchRun, bench};
 use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
@@ -24,8 +25,8 @@ pub struct BenchArgs {
     /// The search seed of every run.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Threads to evaluate with (only 1 for now).
-    #[arg(long, default_value_t = 1)]
+    /// Threads to evaluate on (0: every core); `--threads 1` measures one core.
+    #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Folder holding image datasets named by relative paths.
     #[arg(long)]
@@ -50,12 +51,6 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// Runs `bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
-    if args.threads != 1 {
-        bail!(
-            "--threads {}: parallel evaluation is not built yet; use --threads 1",
-            args.threads
-        );
-    }
     if args.repeats == 0 || args.individuals == 0 {
         bail!("--repeats and --individuals must be at least 1");
     }
@@ -72,9 +67,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         &base_dir,
         args.data_dir.as_deref(),
     )?;
+    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
     let mut runs: Vec<BenchRun> = Vec::new();
     for i in 0..args.repeats {
-        let r = bench(&config, &base_dir, args.individuals, args.seed)?;
+        let r = bench(&config, &base_dir, args.individuals, args.seed, &workers)?;
         if !args.json {
             println!(
                 "run {}: {} individuals in {:.2} s: {:.0} individuals/s, {:.3e} train steps/s, {:.3e} instructions/s, FEC hit rate {:.3}, canonical hits {:.3}",
@@ -111,6 +107,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "individuals": args.individuals,
             "repeats": args.repeats,
             "seed": args.seed,
+            "threads": workers.threads(),
             "individuals_per_second": { "median": median(indiv.clone()), "min": spread(&indiv).0, "max": spread(&indiv).1 },
             "train_steps_per_second": { "median": median(steps.clone()), "min": spread(&steps).0, "max": spread(&steps).1 },
             "instructions_per_second": { "median": median(instr.clone()), "min": spread(&instr).0, "max": spread(&instr).1 },
@@ -123,8 +120,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         let (lo, hi) = spread(&indiv);
         println!(
-            "median of {}: {:.0} individuals/s (min {:.0}, max {:.0}); {:.3e} train steps/s; {:.3e} instructions/s; {:.0} interpreted instructions per individual; FEC hit rate {:.3}",
+            "median of {} ({} thread{}): {:.0} individuals/s (min {:.0}, max {:.0}); {:.3e} train steps/s; {:.3e} instructions/s; {:.0} interpreted instructions per individual; FEC hit rate {:.3}",
             args.repeats,
+            workers.threads(),
+            if workers.threads() == 1 { "" } else { "s" },
             median(indiv.clone()),
             lo,
             hi,

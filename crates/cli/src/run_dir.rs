@@ -25,6 +25,20 @@ impl RunDir {
         Ok(RunDir { path, progress })
     }
 
+    /// Opens an existing run folder to carry on a run: `progress.jsonl` keeps its first `lines`
+    /// lines (those written before the checkpoint) and is appended to.
+    pub fn reopen(path: PathBuf, lines: u64) -> Result<RunDir> {
+        let progress_path = path.join("progress.jsonl");
+        let text = fs::read_to_string(&progress_path).unwrap_or_default();
+        let keep: String = text.split_inclusive('\n').take(lines as usize).collect();
+        write_atomic(&progress_path, keep.as_bytes())?;
+        let progress = OpenOptions::new()
+            .append(true)
+            .open(&progress_path)
+            .with_context(|| format!("cannot open {}", progress_path.display()))?;
+        Ok(RunDir { path, progress })
+    }
+
     /// Appends one JSON line to `progress.jsonl`.
     pub fn append_progress(&mut self, line: &serde_json::Value) -> Result<()> {
         writeln!(self.progress, "{line}").context("cannot write progress.jsonl")?;

@@ -1,10 +1,15 @@
 //! `automl-zero search`: run the experiment protocol of a config and write a run folder.
 
+use crate::progress::Display;
 use crate::run_dir::{RunDir, default_path};
 use anyhow::{Context, Result};
+use automl_zero_engine::checkpoint::{self, Checkpoint};
 use automl_zero_engine::config::{Config, DEMO};
+use automl_zero_engine::evaluation::Workers;
 use automl_zero_engine::evolution::Progress;
-use automl_zero_engine::experiment::{self, ExperimentResult, Observer, seed_from_clock};
+use automl_zero_engine::experiment::{
+    self, ExperimentResult, Observer, RunOptions, RunState, seed_from_clock,
+};
 use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
@@ -14,6 +19,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Arguments of `search`.
 #[derive(Args)]
+#[command(
+    after_help = "Resuming: a run writes checkpoint.json into its folder every \
+checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM; \
+`automl-zero search --resume RUN_DIR` carries it on to exactly the result of a run never stopped \
+(give a checkpoint file instead of the folder to resume from checkpoint.prev.json)."
+)]
 pub struct SearchArgs {
     /// The experiment config (TOML). Without one, the embedded demo (configs/demo.toml) runs.
     config: Option<PathBuf>,
@@ -33,11 +44,17 @@ pub struct SearchArgs {
     /// $AUTOML_ZERO_DATA, then the config's folder).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Threads to evaluate on (0: every core). The result does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Carry on a stopped run from its folder's checkpoint (or from a checkpoint file).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "seed", "out", "overrides", "data_dir"])]
+    resume: Option<PathBuf>,
 }
 
 struct Reporter {
     dir: RunDir,
-    quiet: bool,
+    display: Display,
     error: Option<anyhow::Error>,
 }
 
@@ -51,35 +68,23 @@ impl Reporter {
 
 impl Observer for Reporter {
     fn progress(&mut self, p: &Progress) {
-        if !self.quiet {
-            println!(
-                "indivs={}, elapsed_secs={:.0}, mean={:.6}, stdev={:.6}, best fit={:.6}, indivs/s={:.0}, fec_hit_rate={:.3}",
-                p.individuals,
-                p.elapsed_seconds,
-                p.mean,
-                p.stdev,
-                p.best,
-                p.individuals_per_second,
-                p.fec_hit_rate()
-            );
-        }
+        self.display.progress(p);
         let line = serde_json::to_value(p).expect("progress serializes");
         let r = self.dir.append_progress(&line);
         self.keep(r);
     }
 
     fn experiment(&mut self, r: &ExperimentResult, candidate: &Algorithm) {
-        if !self.quiet {
-            println!(
-                "Experiment {} done after {} individuals ({:?}): search fitness {:.6}, select fitness {:.6}{}",
-                r.experiment,
-                r.individuals,
-                r.stop_reason,
-                r.search_fitness,
-                r.select_fitness,
-                if r.best_so_far { " (best so far)" } else { "" }
-            );
-        }
+        self.display.message(&format!(
+            "Experiment {} done after {} individuals ({:?}): search fitness {:.6}, select fitness {:.6}{}",
+            r.experiment,
+            r.individuals,
+            r.stop_reason,
+            r.search_fitness,
+            r.select_fitness,
+            if r.best_so_far { " (best so far)" } else { "" }
+        ));
+        self.display.restart();
         if r.best_so_far {
             let a = self.dir.write("best.txt", &candidate.to_string());
             let b = self.dir.write("best.json", &candidate.to_json());
@@ -88,14 +93,46 @@ impl Observer for Reporter {
     }
 
     fn message(&mut self, text: &str) {
-        if !self.quiet {
-            println!("{text}");
+        self.display.message(text);
+    }
+
+    fn checkpoint(&mut self, config: &Config, state: &RunState) {
+        let checkpoint = Checkpoint {
+            config: config.clone(),
+            state: state.clone(),
+        };
+        if let Err(e) = automl_zero_engine::checkpoint::write(&self.dir.path, &checkpoint) {
+            self.display
+                .message(&format!("warning: the checkpoint was not written: {e}"));
+            self.error.get_or_insert(e.into());
         }
     }
 }
 
-/// Runs `search`.
-pub fn run(args: SearchArgs) -> Result<()> {
+/// Reads the config of a new run, or the checkpoint of a resumed one.
+fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState>)> {
+    if let Some(path) = &args.resume {
+        let file = checkpoint::locate(path);
+        let dir = file
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let c = checkpoint::read(&file).map_err(|e| {
+            let previous = dir.join(checkpoint::PREVIOUS);
+            let hint = if file.file_name() != previous.file_name() && previous.exists() {
+                format!(
+                    "\nThe previous checkpoint is still there: automl-zero search --resume {}",
+                    previous.display()
+                )
+            } else {
+                String::new()
+            };
+            anyhow::anyhow!("cannot resume: {e}{hint}")
+        })?;
+        // Dataset paths were resolved when the run started; relative ones stay relative to
+        // the folder the run was started from.
+        return Ok((c.config, PathBuf::from("."), dir, Some(c.state)));
+    }
     let (mut config, base_dir) = match &args.config {
         Some(path) => Config::load(path, &args.overrides)?,
         None => (
@@ -120,12 +157,33 @@ pub fn run(args: SearchArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| default_path(config.random_seed));
-    let dir = RunDir::create(out.clone())?;
-    dir.write("config.toml", &config.to_toml())?;
-    if !args.quiet {
-        println!("Random seed = {}", config.random_seed);
-        println!("Run folder: {}", out.display());
-    }
+    Ok((config, base_dir, out, None))
+}
+
+/// Runs `search`.
+pub fn run(args: SearchArgs) -> Result<()> {
+    let (config, base_dir, out, resume) = start(&args)?;
+    let dir = match &resume {
+        Some(state) => RunDir::reopen(out.clone(), state.progress_reports)?,
+        None => {
+            let dir = RunDir::create(out.clone())?;
+            dir.write("config.toml", &config.to_toml())?;
+            dir
+        }
+    };
+    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
+    let display = Display::new(
+        args.quiet,
+        config.search.max_individuals,
+        config.search.max_seconds,
+    );
+    display.message(&format!("Random seed = {}", config.random_seed));
+    display.message(&format!(
+        "Run folder: {} ({} thread{})",
+        out.display(),
+        workers.threads(),
+        if workers.threads() == 1 { "" } else { "s" }
+    ));
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     ctrlc::set_handler(move || {
@@ -134,16 +192,19 @@ pub fn run(args: SearchArgs) -> Result<()> {
             std::process::exit(130);
         }
         eprintln!(
-            "\ninterrupted: finishing with the best found so far (Ctrl-C again to quit at once)"
+            "\ninterrupted: writing a checkpoint and finishing with the best found so far (Ctrl-C again to quit at once)"
         );
     })
     .context("cannot install the Ctrl-C handler")?;
     let mut reporter = Reporter {
         dir,
-        quiet: args.quiet,
+        display,
         error: None,
     };
-    let result = experiment::run(&config, &base_dir, interrupt, &mut reporter)?;
+    let options = RunOptions { workers, interrupt };
+    let result = experiment::run(&config, &base_dir, options, &mut reporter, resume);
+    reporter.display.finish();
+    let result = result?;
     if let Some(e) = reporter.error.take() {
         return Err(e);
     }
@@ -161,6 +222,12 @@ pub fn run(args: SearchArgs) -> Result<()> {
     println!("Select fitness = {:.6}", s.select_fitness);
     if let Some(f) = s.final_fitness {
         println!("Final evaluation fitness (on unseen data) = {f:.6}");
+    }
+    if s.interrupted {
+        println!(
+            "Stopped early; carry on with: automl-zero search --resume {}",
+            out.display()
+        );
     }
     if let Some(t) = s.final_test_fitness {
         println!("Final test fitness (on the final tasks' test examples) = {t:.6}");

@@ -31,8 +31,40 @@ fn bench_reports_medians_as_json() {
 }
 
 #[test]
-fn bench_refuses_more_threads_than_it_has() {
-    let out = bin().args(["bench", "--threads", "2"]).output().unwrap();
+fn bench_does_the_same_work_on_one_and_two_threads() {
+    let run = |threads: &str| -> serde_json::Value {
+        let out = bin()
+            .args(["bench", "--individuals", "1200", "--repeats", "1", "--json"])
+            .args(["--set", "search.population_size=300", "--threads", threads])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one["threads"], 1);
+    assert_eq!(two["threads"], 2);
+    for key in [
+        "individuals",
+        "train_steps",
+        "instructions",
+        "fec_hits",
+        "fec_misses",
+    ] {
+        assert_eq!(one["runs"][0][key], two["runs"][0][key], "{key}");
+    }
+}
+
+#[test]
+fn bench_refuses_a_bad_thread_count() {
+    let out = bin()
+        .args(["bench", "--threads", "100000", "--individuals", "10"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"));
 }

@@ -28,6 +28,9 @@ pub struct Config {
     /// Draw fresh search and select task seeds for every experiment.
     #[serde(default)]
     pub randomize_task_seeds: bool,
+    /// Seconds between checkpoints of a search (0: only when stopped by Ctrl-C or SIGTERM).
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every_seconds: f64,
     /// Memory sizes.
     #[serde(default)]
     pub memory: MemorySizes,
@@ -80,6 +83,19 @@ pub struct SearchConfig {
     /// An example error above this stops training (fitness 0 in the first epoch).
     #[serde(default = "default_max_abs_error")]
     pub max_abs_error: f64,
+    /// Children drawn per island and evaluated together (in parallel) before any joins the
+    /// population; 1 is the classic one-at-a-time algorithm.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Populations evolving side by side, exchanging migrants in a ring.
+    #[serde(default = "one_usize")]
+    pub islands: usize,
+    /// Individuals each island evaluates between migrations (0: never).
+    #[serde(default = "default_migrate_every")]
+    pub migrate_every: u64,
+    /// Best members each island sends to the next at a migration.
+    #[serde(default = "default_migrants")]
+    pub migrants: usize,
     /// Individuals between progress reports.
     #[serde(default = "default_progress_every")]
     pub progress_every: u64,
@@ -159,6 +175,21 @@ fn default_max_abs_error() -> f64 {
 }
 fn default_canonical_cache() -> usize {
     100_000
+}
+fn default_batch_size() -> usize {
+    64
+}
+fn one_usize() -> usize {
+    1
+}
+fn default_migrate_every() -> u64 {
+    10_000
+}
+fn default_migrants() -> usize {
+    10
+}
+fn default_checkpoint_every() -> f64 {
+    60.0
 }
 fn default_progress_every() -> u64 {
     10_000
@@ -296,6 +327,24 @@ impl Config {
             s.progress_every >= 1,
             "must be at least 1",
         )?;
+        range(
+            "batch_size",
+            (1..=100_000).contains(&s.batch_size),
+            "must be in 1..=100000",
+        )?;
+        range(
+            "islands",
+            (1..=1000).contains(&s.islands),
+            "must be in 1..=1000",
+        )?;
+        range(
+            "migrants",
+            s.islands == 1 || s.migrants <= s.population_size,
+            "must not exceed population_size",
+        )?;
+        if !(self.checkpoint_every_seconds >= 0.0 && self.checkpoint_every_seconds.is_finite()) {
+            return Err("checkpoint_every_seconds: must be a number of seconds, 0 or more".into());
+        }
         if let Some(t) = s.max_seconds {
             range("max_seconds", t > 0.0, "must be positive")?;
         }

@@ -2,10 +2,11 @@
 
 use crate::builtins::{Builtin, Generator};
 use crate::config::{SearchConfig, Strategy};
-use crate::evaluation::Evaluator;
+use crate::evaluation::{Evaluator, EvaluatorState};
+use crate::migration::{Exchange, LocalRing, Migrant};
 use crate::mutation::Mutator;
 use crate::program::Algorithm;
-use crate::rng::Rng;
+use crate::rng::{Rng, salt};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -37,6 +38,23 @@ pub struct Progress {
     pub fec_misses: u64,
     /// Individuals answered by the canonical-program cache in this experiment.
     pub canonical_hits: u64,
+    /// Per-island statistics when there are several islands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub islands: Vec<IslandProgress>,
+    /// Whether the best program changed since the previous report.
+    #[serde(default)]
+    pub best_changed: bool,
+}
+
+/// Statistics of one island's population.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IslandProgress {
+    /// Mean fitness.
+    pub mean: f64,
+    /// Standard deviation of the fitness.
+    pub stdev: f64,
+    /// Best fitness.
+    pub best: f64,
 }
 
 impl Progress {
@@ -135,6 +153,24 @@ impl Population {
         winner
     }
 
+    /// Copies of the `n` fittest members (ties: the lower slot first).
+    pub fn fittest(&self, n: usize) -> Vec<Migrant> {
+        let mut order: Vec<usize> = (0..self.fitnesses.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.fitnesses[b]
+                .total_cmp(&self.fitnesses[a])
+                .then(a.cmp(&b))
+        });
+        order
+            .into_iter()
+            .take(n)
+            .map(|i| Migrant {
+                algorithm: self.algorithms[i].clone(),
+                fitness: self.fitnesses[i],
+            })
+            .collect()
+    }
+
     /// Replaces the oldest member with a newcomer.
     pub fn replace_oldest(&mut self, algorithm: Algorithm, fitness: f64) {
         let slot = self.oldest;
@@ -196,174 +232,362 @@ impl Hurdles {
     }
 }
 
-/// One search over the search tasks.
+/// One island: a population evolving with its own random stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Island {
+    /// The population (partly filled while the search starts).
+    pub population: Population,
+    /// The island's random stream: parents, mutations and evaluation seeds.
+    rng: Rng,
+    /// Individuals this island has evaluated.
+    pub individuals: u64,
+}
+
+/// A search's whole state between rounds, as a checkpoint holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchState {
+    /// The islands.
+    pub islands: Vec<Island>,
+    /// Individuals evaluated over all islands.
+    pub individuals: u64,
+    /// The best individual ever evaluated.
+    pub best_ever: Option<(Algorithm, f64)>,
+    /// Individuals stopped at a hurdle.
+    pub stopped_at_hurdles: u64,
+    /// Recent partial fitnesses at each hurdle.
+    pub hurdle_window: Vec<VecDeque<f64>>,
+    /// Per-island individual count at which the next migration happens.
+    pub next_migration: u64,
+    /// Migrations so far.
+    pub migrations: u64,
+    /// The evaluator's caches and counters.
+    pub evaluator: EvaluatorState,
+}
+
+/// One search over the search tasks: islands of regularized evolution (or random search)
+/// advancing in rounds, each round a batch of children evaluated together.
 pub struct Search<'a, const F: usize> {
     config: &'a SearchConfig,
     mutator: Mutator,
     generator: Generator,
     /// The evaluator of the search tasks.
     pub evaluator: Evaluator<F>,
-    rng: Rng,
-    /// The population.
-    pub population: Population,
-    /// Individuals evaluated.
+    /// The islands (one unless `islands` says more).
+    pub islands: Vec<Island>,
+    /// Individuals evaluated over all islands.
     pub individuals: u64,
     /// The best individual ever evaluated, with its fitness (the random-search candidate).
     pub best_ever: Option<(Algorithm, f64)>,
     /// Individuals stopped by a hurdle.
     pub stopped_at_hurdles: u64,
     hurdles: Option<Hurdles>,
+    exchange: Box<dyn Exchange>,
+    next_migration: u64,
+    migrations: u64,
     started: Instant,
+    /// This round's children: island, algorithm, evaluation seed.
+    children: Vec<(usize, Algorithm, u64)>,
+    /// This round's child slots: island, whether it fills the population, seed.
+    slots: Vec<(usize, bool, u64)>,
+    fitnesses: Vec<f64>,
 }
 
 impl<'a, const F: usize> Search<'a, F> {
-    /// A search with its evaluator and random stream.
+    /// A search with its evaluator and random stream; islands talk through a local ring.
     pub fn new(
         config: &'a SearchConfig,
         mutator: Mutator,
         generator: Generator,
         evaluator: Evaluator<F>,
-        rng: Rng,
+        mut rng: Rng,
     ) -> Self {
         let num_tasks = evaluator.tasks().len();
         let hurdles = (!config.hurdles.is_empty() && num_tasks > 1)
             .then(|| Hurdles::new(&config.hurdles, num_tasks, config.population_size.max(100)));
+        let islands = config.islands.max(1);
+        let island = |rng: Rng| Island {
+            population: Population::default(),
+            rng,
+            individuals: 0,
+        };
+        let islands = if islands == 1 {
+            vec![island(rng)]
+        } else {
+            (0..islands)
+                .map(|_| island(Rng::new(rng.next_u64(), salt::SEARCH)))
+                .collect()
+        };
         Search {
             config,
             mutator,
             generator,
             evaluator,
-            rng,
-            population: Population::default(),
+            islands,
             individuals: 0,
             best_ever: None,
             stopped_at_hurdles: 0,
             hurdles,
+            exchange: Box::new(LocalRing),
+            next_migration: config.migrate_every,
+            migrations: 0,
             started: Instant::now(),
+            children: Vec::new(),
+            slots: Vec::new(),
+            fitnesses: Vec::new(),
         }
     }
 
-    /// Evaluates an algorithm on the search tasks, through the hurdles if any.
-    pub fn evaluate(&mut self, algorithm: &Algorithm) -> f64 {
-        let seed = self.rng.next_u64();
+    /// Replaces the local ring with another carrier of migrants.
+    pub fn set_exchange(&mut self, exchange: Box<dyn Exchange>) {
+        self.exchange = exchange;
+    }
+
+    /// The state between rounds, for a checkpoint.
+    pub fn state(&self) -> SearchState {
+        SearchState {
+            islands: self.islands.clone(),
+            individuals: self.individuals,
+            best_ever: self.best_ever.clone(),
+            stopped_at_hurdles: self.stopped_at_hurdles,
+            hurdle_window: self
+                .hurdles
+                .as_ref()
+                .map(|h| h.recent.clone())
+                .unwrap_or_default(),
+            next_migration: self.next_migration,
+            migrations: self.migrations,
+            evaluator: self.evaluator.state(),
+        }
+    }
+
+    /// Puts back a state of [`Search::state`]; it must come from a search of the same config.
+    pub fn restore(&mut self, state: SearchState) -> Result<(), String> {
+        if state.islands.len() != self.islands.len() {
+            return Err(format!(
+                "the checkpoint has {} islands, the config {}",
+                state.islands.len(),
+                self.islands.len()
+            ));
+        }
+        if let Some(h) = self.hurdles.as_mut() {
+            if state.hurdle_window.len() != h.recent.len() {
+                return Err("the checkpoint's hurdles differ from the config's".into());
+            }
+            h.recent = state.hurdle_window;
+        }
+        self.islands = state.islands;
+        self.individuals = state.individuals;
+        self.best_ever = state.best_ever;
+        self.stopped_at_hurdles = state.stopped_at_hurdles;
+        self.next_migration = state.next_migration;
+        self.migrations = state.migrations;
+        self.evaluator.restore(&state.evaluator);
+        Ok(())
+    }
+
+    /// Evaluates one algorithm on the search tasks (through the hurdles, if any), counting it
+    /// as an individual.
+    pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> f64 {
+        self.children.clear();
+        self.children.push((0, algorithm.clone(), seed));
+        self.evaluate_children();
         self.individuals += 1;
-        let fitness = match self.hurdles.as_mut() {
-            None => self
-                .evaluator
-                .evaluate(algorithm, seed)
-                .expect("search algorithms stay within memory"),
+        self.fitnesses[0]
+    }
+
+    /// Evaluates this round's children into `fitnesses`.
+    fn evaluate_children(&mut self) {
+        let batch: Vec<(&Algorithm, u64)> = self.children.iter().map(|(_, a, s)| (a, *s)).collect();
+        let num_tasks = self.evaluator.tasks().len();
+        let stages: Vec<std::ops::Range<usize>> = match &self.hurdles {
+            None => std::iter::once(0..num_tasks).collect(),
             Some(h) => {
-                let combination = self.evaluator.settings().combination;
-                let mut fitnesses = Vec::new();
                 let mut start = 0;
-                let mut stopped = false;
-                for (k, end) in h.ends.clone().into_iter().enumerate() {
-                    let part = self
-                        .evaluator
-                        .evaluate_tasks(algorithm, seed, start..end)
-                        .expect("search algorithms stay within memory");
-                    fitnesses.extend(part);
-                    start = end;
-                    if k < h.quantiles.len() {
-                        let partial = combination.combine(&fitnesses);
-                        let threshold = h.threshold(k);
-                        h.record(k, partial);
-                        if threshold.is_some_and(|t| partial < t) {
-                            stopped = true;
-                            break;
-                        }
+                h.ends
+                    .iter()
+                    .map(|&end| {
+                        let r = start..end;
+                        start = end;
+                        r
+                    })
+                    .collect()
+            }
+        };
+        let hurdles = &mut self.hurdles;
+        let stopped = &mut self.stopped_at_hurdles;
+        self.evaluator
+            .evaluate_batch(
+                &batch,
+                &stages,
+                |_, k, partial| {
+                    let Some(h) = hurdles.as_mut() else {
+                        return true;
+                    };
+                    let threshold = h.threshold(k);
+                    h.record(k, partial);
+                    let go_on = !threshold.is_some_and(|t| partial < t);
+                    if !go_on {
+                        *stopped += 1;
                     }
-                }
-                if stopped {
-                    self.stopped_at_hurdles += 1;
-                }
-                combination.combine(&fitnesses)
-            }
-        };
-        if self.best_ever.as_ref().is_none_or(|(_, f)| fitness > *f) {
-            self.best_ever = Some((algorithm.clone(), fitness));
-        }
-        fitness
+                    go_on
+                },
+                &mut self.fitnesses,
+            )
+            .expect("search algorithms stay within memory");
     }
 
-    fn new_random(&mut self) -> Algorithm {
-        self.generator
-            .build(Builtin::Random, &mut self.rng)
-            .expect("memory checked when the search started")
-    }
-
-    /// Fills the population with the initial algorithm, evaluating each member.
-    pub fn init(&mut self, limits: &Limits) -> Option<StopReason> {
+    /// Draws the children of one round: up to `batch_size` per island, at most `budget` in all.
+    ///
+    /// Each island's stream gives every child a seed, in order; the child is then made from its
+    /// seed alone (parent tournament, mutation, evaluation seed), so children are made in
+    /// parallel with the same result as one after another.
+    fn draw_children(&mut self, budget: u64) {
         let p = self.config.population_size;
-        let init = self.config.initial_population;
-        self.population = Population {
-            algorithms: Vec::with_capacity(p),
-            fitnesses: Vec::with_capacity(p),
-            oldest: 0,
-        };
-        for _ in 0..p {
-            let algorithm = self
-                .generator
-                .build(init, &mut self.rng)
-                .expect("memory checked when the search started");
-            let fitness = self.evaluate(&algorithm);
-            self.population.algorithms.push(algorithm);
-            self.population.fitnesses.push(fitness);
-            if let Some(r) = limits.reached(self.individuals, self.evaluator.train_steps) {
-                self.pad_population();
-                return Some(r);
+        let b = self.config.batch_size.max(1) as u64;
+        let mut left = budget;
+        self.slots.clear();
+        for (k, island) in self.islands.iter_mut().enumerate() {
+            let filling = island.population.algorithms.len() < p;
+            let room = if filling {
+                (p - island.population.algorithms.len()) as u64
+            } else {
+                b
+            };
+            let count = room.min(b).min(left);
+            left -= count;
+            for _ in 0..count {
+                self.slots.push((k, filling, island.rng.next_u64()));
             }
         }
-        None
+        let (islands, config, generator, mutator) =
+            (&self.islands, self.config, &self.generator, &self.mutator);
+        let workers = self.evaluator.workers().clone();
+        workers.map(&self.slots, &mut self.children, |&(k, filling, seed)| {
+            let mut rng = Rng::new(seed, salt::CHILD);
+            let pop = &islands[k].population;
+            let child = if filling {
+                generator
+                    .build(config.initial_population, &mut rng)
+                    .expect("memory checked when the search started")
+            } else {
+                match config.strategy {
+                    Strategy::Evolution => {
+                        let parent = pop.tournament(config.tournament_size, &mut rng);
+                        mutator.child(&pop.algorithms[parent], &mut rng)
+                    }
+                    Strategy::Random => generator
+                        .build(Builtin::Random, &mut rng)
+                        .expect("memory checked when the search started"),
+                }
+            };
+            (k, child, rng.next_u64())
+        });
     }
 
-    /// Fills the unfilled slots of an interrupted initialisation with copies of the first member.
-    fn pad_population(&mut self) {
+    /// One round: children drawn on every island, evaluated together, then each island's
+    /// children join its population in order (filling it, or replacing the oldest). Returns the
+    /// best fitness among them.
+    pub fn round(&mut self, budget: u64) -> f64 {
+        self.draw_children(budget);
+        self.evaluate_children();
         let p = self.config.population_size;
-        while self.population.algorithms.len() < p {
-            self.population
-                .algorithms
-                .push(self.population.algorithms[0].clone());
-            self.population.fitnesses.push(self.population.fitnesses[0]);
-        }
-    }
-
-    /// One step: a new individual replaces the oldest.
-    pub fn step(&mut self) -> f64 {
-        let child = match self.config.strategy {
-            Strategy::Evolution => {
-                let parent = self
-                    .population
-                    .tournament(self.config.tournament_size, &mut self.rng);
-                let parent = self.population.algorithms[parent].clone();
-                self.mutator.child(&parent, &mut self.rng)
+        let mut best = f64::MIN;
+        for ((k, child, _), &fitness) in self.children.drain(..).zip(&self.fitnesses) {
+            best = best.max(fitness);
+            self.individuals += 1;
+            let island = &mut self.islands[k];
+            island.individuals += 1;
+            if self.best_ever.as_ref().is_none_or(|(_, f)| fitness > *f) {
+                self.best_ever = Some((child.clone(), fitness));
             }
-            Strategy::Random => self.new_random(),
-        };
-        let fitness = self.evaluate(&child);
-        self.population.replace_oldest(child, fitness);
-        fitness
+            let pop = &mut island.population;
+            if pop.algorithms.len() < p {
+                pop.algorithms.push(child);
+                pop.fitnesses.push(fitness);
+            } else {
+                pop.replace_oldest(child, fitness);
+            }
+        }
+        self.migrate();
+        best
     }
 
-    /// Runs until a limit is reached, reporting progress every `progress_every` individuals.
-    pub fn run(&mut self, limits: &Limits, mut report: impl FnMut(&Self)) -> StopReason {
-        let every = self.config.progress_every;
-        let mut next_report = self.individuals.div_ceil(every).max(1) * every;
-        report(self);
+    /// Sends every island's best `migrants` to the next island once every island has evaluated
+    /// `migrate_every` more individuals; they replace the oldest members there.
+    fn migrate(&mut self) {
+        let every = self.config.migrate_every;
+        let p = self.config.population_size;
+        if self.islands.len() < 2 || every == 0 {
+            return;
+        }
+        let ready = self
+            .islands
+            .iter()
+            .all(|i| i.individuals >= self.next_migration && i.population.algorithms.len() == p);
+        if !ready {
+            return;
+        }
+        let outgoing = self
+            .islands
+            .iter()
+            .map(|island| island.population.fittest(self.config.migrants))
+            .collect();
+        let incoming = self
+            .exchange
+            .exchange(self.migrations, outgoing)
+            .expect("the local exchange never fails");
+        for (island, migrants) in self.islands.iter_mut().zip(incoming) {
+            for m in migrants {
+                island.population.replace_oldest(m.algorithm, m.fitness);
+            }
+        }
+        self.migrations += 1;
+        self.next_migration += every;
+    }
+
+    /// Whether every island's population is full.
+    pub fn filled(&self) -> bool {
+        let p = self.config.population_size;
+        self.islands
+            .iter()
+            .all(|i| i.population.algorithms.len() == p)
+    }
+
+    /// Runs rounds until a limit is reached; `after_round` sees the search after every round.
+    pub fn run(&mut self, limits: &Limits, mut after_round: impl FnMut(&Self)) -> StopReason {
         loop {
-            if let Some(r) = limits.reached(self.individuals, self.evaluator.train_steps) {
-                return r;
+            // A search that has not started yet runs one round whatever the limits, so that it
+            // always has a candidate.
+            if self.individuals > 0
+                && let Some(r) = limits.reached(self.individuals, self.evaluator.train_steps)
+            {
+                break r;
             }
-            let fitness = self.step();
-            if limits.sufficient_fitness.is_some_and(|s| fitness > s) {
-                report(self);
-                return StopReason::SufficientFitness;
-            }
-            if self.individuals >= next_report {
-                report(self);
-                next_report += every;
+            let budget = limits
+                .max_individuals
+                .map_or(u64::MAX, |m| m - self.individuals);
+            let filling = !self.filled();
+            let best = self.round(budget);
+            after_round(self);
+            if !filling && limits.sufficient_fitness.is_some_and(|s| best > s) {
+                break StopReason::SufficientFitness;
             }
         }
+    }
+
+    /// Mean, standard deviation and best fitness over all islands.
+    pub fn stats(&self) -> (f64, f64, f64) {
+        let all: Vec<f64> = self
+            .islands
+            .iter()
+            .flat_map(|i| i.population.fitnesses.iter().copied())
+            .collect();
+        Population {
+            algorithms: Vec::new(),
+            fitnesses: all,
+            oldest: 0,
+        }
+        .stats()
     }
 
     /// Seconds since the search started.
@@ -371,17 +595,25 @@ impl<'a, const F: usize> Search<'a, F> {
         self.started.elapsed().as_secs_f64()
     }
 
-    /// The candidate of this search: the best of the final population (evolution) or the best
+    /// The candidate of this search: the best of the final populations (evolution) or the best
     /// ever seen (random search), with its search fitness.
     pub fn candidate(&self) -> (Algorithm, f64) {
         match (self.config.strategy, &self.best_ever) {
             (Strategy::Random, Some((a, f))) => (a.clone(), *f),
             _ => {
-                let b = self.population.best();
-                (
-                    self.population.algorithms[b].clone(),
-                    self.population.fitnesses[b],
-                )
+                let mut best: Option<(&Algorithm, f64)> = None;
+                for island in &self.islands {
+                    let pop = &island.population;
+                    if pop.fitnesses.is_empty() {
+                        continue;
+                    }
+                    let b = pop.best();
+                    if best.is_none_or(|(_, f)| pop.fitnesses[b] > f) {
+                        best = Some((&pop.algorithms[b], pop.fitnesses[b]));
+                    }
+                }
+                best.map(|(a, f)| (a.clone(), f))
+                    .unwrap_or_else(|| (Algorithm::default(), 0.0))
             }
         }
     }

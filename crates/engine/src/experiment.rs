@@ -2,8 +2,8 @@
 
 use crate::builtins::{Builtin, Generator};
 use crate::config::{Config, Strategy};
-use crate::evaluation::{Cost, EvalSettings, Evaluator, FecStats, TrainBudget};
-use crate::evolution::{Limits, Progress, Search, StopReason};
+use crate::evaluation::{Cost, EvalSettings, Evaluator, FecStats, TrainBudget, Workers};
+use crate::evolution::{IslandProgress, Limits, Progress, Search, SearchState, StopReason};
 use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
 use crate::program::Algorithm;
@@ -70,14 +70,16 @@ pub struct ExperimentResult {
     pub stop_reason: StopReason,
 }
 
-/// Receives what a run reports as it goes.
-pub trait Observer {
+/// Receives what a run reports as it goes (from a worker thread, hence `Send`).
+pub trait Observer: Send {
     /// A progress report of the current search.
     fn progress(&mut self, _progress: &Progress) {}
     /// An experiment finished.
     fn experiment(&mut self, _result: &ExperimentResult, _candidate: &Algorithm) {}
     /// A message for the person watching (the stage the run is in).
     fn message(&mut self, _text: &str) {}
+    /// A checkpoint is due: the state to keep (the run goes on after this returns).
+    fn checkpoint(&mut self, _config: &Config, _state: &RunState) {}
 }
 
 /// An observer that ignores everything.
@@ -183,30 +185,77 @@ pub fn score(
     }, _ => Err(RunError(format!("{key}: features_size {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
-/// Runs the whole protocol of a config: experiments until a stop condition, then the final score.
+/// How a run uses the machine and learns that it must stop.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// The worker threads evaluations are spread over.
+    pub workers: Workers,
+    /// Set (by Ctrl-C, say) to stop as soon as possible with a checkpoint.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+/// The best candidate of the experiments so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// Its search fitness.
+    pub search_fitness: f64,
+    /// Its select fitness.
+    pub select_fitness: f64,
+}
+
+/// A run's whole state between two rounds of a search, as a checkpoint holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunState {
+    /// The run's own stream (task seeds and experiment seeds).
+    pub rng: Rng,
+    /// Experiments finished.
+    pub experiments: u64,
+    /// Individuals of the finished experiments.
+    pub individuals: u64,
+    /// Training steps of the finished experiments.
+    pub train_steps: u64,
+    /// FEC counts of the finished experiments.
+    pub fec: FecStats,
+    /// Hurdle stops of the finished experiments.
+    pub hurdle_stops: u64,
+    /// Canonical-cache hits of the finished experiments.
+    pub canonical_hits: u64,
+    /// The best candidate so far.
+    pub best: Option<Candidate>,
+    /// The search tasks of the current experiment (seeds drawn).
+    pub search_specs: Vec<TaskSpec>,
+    /// The select tasks as drawn so far.
+    pub select_specs: Vec<TaskSpec>,
+    /// The current experiment's search.
+    pub search: SearchState,
+    /// Wall-clock seconds of the run so far.
+    pub elapsed_seconds: f64,
+    /// Progress reports made so far (lines of progress.jsonl).
+    pub progress_reports: u64,
+    /// The best program at the last progress report.
+    pub last_best: Option<Algorithm>,
+    /// The experiment and individual count of the last progress report.
+    #[serde(default)]
+    pub reported_at: Option<(u64, u64)>,
+}
+
+/// Runs the whole protocol of a config: experiments until a stop condition, then the final
+/// score. With `resume`, carries on from a checkpoint's state instead of starting afresh.
 pub fn run(
     config: &Config,
     base_dir: &Path,
-    interrupt: Arc<AtomicBool>,
+    options: RunOptions,
     observer: &mut dyn Observer,
+    resume: Option<RunState>,
 ) -> Result<RunResult, RunError> {
     let features = config.search_tasks[0].features_size;
-    with_features!(features, F => run_for::<F>(config, base_dir, interrupt, observer),
+    with_features!(features, F => run_for::<F>(config, base_dir, options, observer, resume),
         _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
-fn run_for<const F: usize>(
-    config: &Config,
-    base_dir: &Path,
-    interrupt: Arc<AtomicBool>,
-    observer: &mut dyn Observer,
-) -> Result<RunResult, RunError> {
-    let started = Instant::now();
-    let seed = config.random_seed;
-    let mut rng = Rng::new(seed, salt::SEARCH);
-    let settings = search_settings(config)?;
-    let plain = EvalSettings::plain(config.memory, config.search.max_abs_error);
-    let generator = generator(config);
+fn check_generator(config: &Config, generator: &Generator) -> Result<(), RunError> {
     generator
         .build(config.search.initial_population, &mut Rng::new(0, 0))
         .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
@@ -215,27 +264,155 @@ fn run_for<const F: usize>(
             .build(Builtin::Random, &mut Rng::new(0, 0))
             .map_err(|e| RunError(format!("search.strategy: {e}")))?;
     }
+    Ok(())
+}
+
+/// The run-level state the driver carries from experiment to experiment.
+struct Driver {
+    rng: Rng,
+    experiments: u64,
+    individuals: u64,
+    train_steps: u64,
+    fec: FecStats,
+    hurdle_stops: u64,
+    canonical_hits: u64,
+    best: Option<Candidate>,
+    search_specs: Vec<TaskSpec>,
+    select_specs: Vec<TaskSpec>,
+    progress_reports: u64,
+    last_best: Option<Algorithm>,
+    reported_at: Option<(u64, u64)>,
+    started: Instant,
+}
+
+impl Driver {
+    /// The run's state with this search in progress, for a checkpoint.
+    fn snapshot<const F: usize>(&self, search: &Search<F>) -> RunState {
+        RunState {
+            rng: self.rng.clone(),
+            experiments: self.experiments,
+            individuals: self.individuals,
+            train_steps: self.train_steps,
+            fec: self.fec,
+            hurdle_stops: self.hurdle_stops,
+            canonical_hits: self.canonical_hits,
+            best: self.best.clone(),
+            search_specs: self.search_specs.clone(),
+            select_specs: self.select_specs.clone(),
+            search: search.state(),
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+            progress_reports: self.progress_reports,
+            last_best: self.last_best.clone(),
+            reported_at: self.reported_at,
+        }
+    }
+
+    /// Reports the search's progress.
+    fn report<const F: usize>(&mut self, s: &Search<F>, observer: &mut dyn Observer) {
+        if self.reported_at == Some((self.experiments, s.individuals)) {
+            return;
+        }
+        self.reported_at = Some((self.experiments, s.individuals));
+        let (mean, stdev, best) = s.stats();
+        let stats = s.evaluator.fec_stats();
+        let (candidate, _) = s.candidate();
+        let best_changed = self.last_best.as_ref() != Some(&candidate);
+        self.last_best = Some(candidate);
+        self.progress_reports += 1;
+        let islands = if s.islands.len() > 1 {
+            s.islands
+                .iter()
+                .map(|i| {
+                    let (mean, stdev, best) = i.population.stats();
+                    IslandProgress { mean, stdev, best }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        observer.progress(&Progress {
+            experiment: self.experiments,
+            individuals: s.individuals,
+            train_steps: s.evaluator.train_steps,
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+            mean,
+            stdev,
+            best,
+            individuals_per_second: s.individuals as f64 / s.elapsed().max(1e-9),
+            fec_hits: stats.hits,
+            fec_misses: stats.misses,
+            canonical_hits: s.evaluator.canonical_hits,
+            islands,
+            best_changed,
+        });
+    }
+}
+
+fn run_for<const F: usize>(
+    config: &Config,
+    base_dir: &Path,
+    options: RunOptions,
+    observer: &mut dyn Observer,
+    mut resume: Option<RunState>,
+) -> Result<RunResult, RunError> {
+    let elapsed_before = resume.as_ref().map_or(0.0, |r| r.elapsed_seconds);
+    let started = Instant::now()
+        .checked_sub(Duration::from_secs_f64(elapsed_before))
+        .unwrap_or_else(Instant::now);
+    let seed = config.random_seed;
+    let settings = search_settings(config)?;
+    let plain = EvalSettings::plain(config.memory, config.search.max_abs_error);
+    let generator = generator(config);
+    check_generator(config, &generator)?;
     let deadline = config
         .search
         .max_seconds
         .map(|s| started + Duration::from_secs_f64(s));
-    let mut search_specs = config.search_tasks.clone();
-    let mut select_specs = config.select_tasks.clone();
-    let mut best: Option<(Algorithm, f64, f64)> = None; // algorithm, search, select
-    let mut experiments = 0u64;
-    let (mut individuals, mut train_steps) = (0u64, 0u64);
-    let mut fec = FecStats::default();
-    let mut hurdle_stops = 0;
-    let mut canonical_hits = 0;
+    let checkpoint_every = config.checkpoint_every_seconds;
+    let mut d = Driver {
+        rng: Rng::new(seed, salt::SEARCH),
+        experiments: 0,
+        individuals: 0,
+        train_steps: 0,
+        fec: FecStats::default(),
+        hurdle_stops: 0,
+        canonical_hits: 0,
+        best: None,
+        search_specs: config.search_tasks.clone(),
+        select_specs: config.select_tasks.clone(),
+        progress_reports: 0,
+        last_best: None,
+        reported_at: None,
+        started,
+    };
+    if let Some(r) = resume.as_mut() {
+        d.rng = r.rng.clone();
+        d.experiments = r.experiments;
+        d.individuals = r.individuals;
+        d.train_steps = r.train_steps;
+        d.fec = r.fec;
+        d.hurdle_stops = r.hurdle_stops;
+        d.canonical_hits = r.canonical_hits;
+        d.best = r.best.take();
+        d.search_specs = std::mem::take(&mut r.search_specs);
+        d.select_specs = std::mem::take(&mut r.select_specs);
+        d.progress_reports = r.progress_reports;
+        d.last_best = r.last_best.take();
+        d.reported_at = r.reported_at;
+    }
     let mut stop_reason;
     loop {
-        if config.randomize_task_seeds {
-            randomize_seeds(&mut search_specs, rng.next_u64());
+        let restored = resume.take().map(|r| r.search);
+        if restored.is_none() && config.randomize_task_seeds {
+            randomize_seeds(&mut d.search_specs, d.rng.next_u64());
         }
-        let tasks = build_tasks::<F>(&search_specs, "search_tasks", base_dir)
+        let tasks = build_tasks::<F>(&d.search_specs, "search_tasks", base_dir)
             .map_err(|e| RunError(e.to_string()))?;
-        let evaluator = Evaluator::new(tasks, settings.clone());
-        let search_rng = Rng::new(rng.next_u64(), salt::SEARCH);
+        let evaluator = Evaluator::with_workers(tasks, settings.clone(), options.workers.clone());
+        let search_rng = match restored {
+            None => Rng::new(d.rng.next_u64(), salt::SEARCH),
+            Some(_) => Rng::new(0, 0),
+        };
         let mut search = Search::new(
             &config.search,
             mutator(config),
@@ -243,69 +420,79 @@ fn run_for<const F: usize>(
             evaluator,
             search_rng,
         );
+        let resumed = restored.is_some();
+        if let Some(state) = restored {
+            search.restore(state).map_err(RunError)?;
+        }
         let limits = Limits {
             max_individuals: config.search.max_individuals,
             max_train_steps: config
                 .search
                 .max_train_steps
-                .map(|m| m.saturating_sub(train_steps)),
+                .map(|m| m.saturating_sub(d.train_steps)),
             deadline,
-            interrupt: interrupt.clone(),
+            interrupt: options.interrupt.clone(),
             sufficient_fitness: config
                 .search
                 .stop_at_sufficient_fitness
                 .then_some(config.sufficient_fitness)
                 .flatten(),
         };
-        observer.message(&format!(
-            "Experiment {experiments}: evolving on the search tasks..."
-        ));
-        let experiment = experiments;
-        let reason = match search.init(&limits) {
-            Some(r) => r,
-            None => search.run(&limits, |s| {
-                let (mean, stdev, best) = s.population.stats();
-                let elapsed = s.elapsed();
-                let stats = s.evaluator.fec_stats();
-                observer.progress(&Progress {
-                    experiment,
-                    individuals: s.individuals,
-                    train_steps: s.evaluator.train_steps,
-                    elapsed_seconds: started.elapsed().as_secs_f64(),
-                    mean,
-                    stdev,
-                    best,
-                    individuals_per_second: s.individuals as f64 / elapsed.max(1e-9),
-                    fec_hits: stats.hits,
-                    fec_misses: stats.misses,
-                    canonical_hits: s.evaluator.canonical_hits,
-                });
-            }),
-        };
+        let experiment = d.experiments;
+        observer.message(&if resumed {
+            format!(
+                "Experiment {experiment}: resuming the search after {} individuals...",
+                search.individuals
+            )
+        } else {
+            format!("Experiment {experiment}: evolving on the search tasks...")
+        });
+        let every = config.search.progress_every;
+        let mut next_report = (search.individuals / every + 1) * every;
+        let mut last_checkpoint = Instant::now();
+        let workers = options.workers.clone();
+        let reason = workers.install(|| {
+            search.run(&limits, |s| {
+                if s.individuals >= next_report && s.filled() {
+                    d.report(s, observer);
+                    next_report = (s.individuals / every + 1) * every;
+                }
+                if checkpoint_every > 0.0
+                    && last_checkpoint.elapsed().as_secs_f64() >= checkpoint_every
+                {
+                    observer.checkpoint(config, &d.snapshot(s));
+                    last_checkpoint = Instant::now();
+                }
+            })
+        });
         stop_reason = reason;
+        if reason == StopReason::Interrupted {
+            observer.checkpoint(config, &d.snapshot(&search));
+        }
+        d.report(&search, observer);
         let experiment_individuals = search.individuals;
-        individuals += search.individuals;
-        train_steps += search.evaluator.train_steps;
+        d.individuals += search.individuals;
+        d.train_steps += search.evaluator.train_steps;
         let stats = search.evaluator.fec_stats();
-        fec.hits += stats.hits;
-        fec.misses += stats.misses;
-        hurdle_stops += search.stopped_at_hurdles;
-        canonical_hits += search.evaluator.canonical_hits;
+        d.fec.hits += stats.hits;
+        d.fec.misses += stats.misses;
+        d.hurdle_stops += search.stopped_at_hurdles;
+        d.canonical_hits += search.evaluator.canonical_hits;
         let (candidate, search_fitness) = search.candidate();
         drop(search);
-        experiments += 1;
+        d.experiments += 1;
         if config.randomize_task_seeds {
-            randomize_seeds(&mut select_specs, rng.next_u64());
+            randomize_seeds(&mut d.select_specs, d.rng.next_u64());
         }
-        let select_seed = rng.next_u64();
+        let select_seed = d.rng.next_u64();
         let interrupted = reason == StopReason::Interrupted;
-        let select_fitness = if select_specs.is_empty() || interrupted {
+        let select_fitness = if d.select_specs.is_empty() || interrupted {
             search_fitness
         } else {
             observer.message("Scoring the candidate on the select tasks...");
             score(
                 &candidate,
-                &select_specs,
+                &d.select_specs,
                 "select_tasks",
                 &plain,
                 base_dir,
@@ -313,7 +500,10 @@ fn run_for<const F: usize>(
             )?
             .0
         };
-        let best_so_far = best.as_ref().is_none_or(|b| select_fitness >= b.2);
+        let best_so_far = d
+            .best
+            .as_ref()
+            .is_none_or(|b| select_fitness >= b.select_fitness);
         observer.experiment(
             &ExperimentResult {
                 experiment,
@@ -326,12 +516,16 @@ fn run_for<const F: usize>(
             &candidate,
         );
         if best_so_far {
-            best = Some((candidate, search_fitness, select_fitness));
+            d.best = Some(Candidate {
+                algorithm: candidate,
+                search_fitness,
+                select_fitness,
+            });
         }
-        let best_select = best.as_ref().map_or(f64::MIN, |b| b.2);
+        let best_select = d.best.as_ref().map_or(f64::MIN, |b| b.select_fitness);
         let sufficient = config.sufficient_fitness.is_some_and(|s| best_select > s);
         let out_of_experiments =
-            config.max_experiments != 0 && experiments >= config.max_experiments;
+            config.max_experiments != 0 && d.experiments >= config.max_experiments;
         let global_stop = matches!(
             reason,
             StopReason::Interrupted | StopReason::MaxSeconds | StopReason::MaxTrainSteps
@@ -340,9 +534,12 @@ fn run_for<const F: usize>(
             break;
         }
     }
-    let (best_algorithm, search_fitness, select_fitness) =
-        best.expect("at least one experiment ran");
-    let final_seed = rng.next_u64();
+    let Candidate {
+        algorithm: best_algorithm,
+        search_fitness,
+        select_fitness,
+    } = d.best.take().expect("at least one experiment ran");
+    let final_seed = d.rng.next_u64();
     let (final_fitness, final_test_fitness) = if config.final_tasks.is_empty() {
         (None, None)
     } else {
@@ -361,18 +558,18 @@ fn run_for<const F: usize>(
     Ok(RunResult {
         summary: Summary {
             seed,
-            experiments,
-            individuals,
-            train_steps,
+            experiments: d.experiments,
+            individuals: d.individuals,
+            train_steps: d.train_steps,
             elapsed_seconds: started.elapsed().as_secs_f64(),
             search_fitness,
             select_fitness,
             final_fitness,
             final_test_fitness,
-            fec_hits: fec.hits,
-            fec_misses: fec.misses,
-            canonical_hits,
-            hurdle_stops,
+            fec_hits: d.fec.hits,
+            fec_misses: d.fec.misses,
+            canonical_hits: d.canonical_hits,
+            hurdle_stops: d.hurdle_stops,
             stop_reason: Some(stop_reason),
             interrupted: stop_reason == StopReason::Interrupted,
         },
@@ -406,9 +603,10 @@ pub fn bench(
     base_dir: &Path,
     individuals: u64,
     seed: u64,
+    workers: &Workers,
 ) -> Result<BenchRun, RunError> {
     let features = config.search_tasks[0].features_size;
-    with_features!(features, F => bench_for::<F>(config, base_dir, individuals, seed),
+    with_features!(features, F => bench_for::<F>(config, base_dir, individuals, seed, workers),
         _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
@@ -417,6 +615,7 @@ fn bench_for<const F: usize>(
     base_dir: &Path,
     individuals: u64,
     seed: u64,
+    workers: &Workers,
 ) -> Result<BenchRun, RunError> {
     let settings = search_settings(config)?;
     let generator = generator(config);
@@ -425,7 +624,7 @@ fn bench_for<const F: usize>(
         .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
     let tasks = build_tasks::<F>(&config.search_tasks, "search_tasks", base_dir)
         .map_err(|e| RunError(e.to_string()))?;
-    let evaluator = Evaluator::new(tasks, settings);
+    let evaluator = Evaluator::with_workers(tasks, settings, workers.clone());
     let rng = Rng::new(seed, salt::SEARCH);
     let started = Instant::now();
     let mut search = Search::new(&config.search, mutator(config), generator, evaluator, rng);
@@ -436,9 +635,7 @@ fn bench_for<const F: usize>(
         interrupt: Arc::new(AtomicBool::new(false)),
         sufficient_fitness: None,
     };
-    if search.init(&limits).is_none() {
-        search.run(&limits, |_| {});
-    }
+    workers.install(|| search.run(&limits, |_| {}));
     let seconds = started.elapsed().as_secs_f64();
     let fec = search.evaluator.fec_stats();
     Ok(BenchRun {

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod builtins;
+pub mod checkpoint;
 pub mod config;
 pub mod evaluation;
 pub mod evolution;
@@ -15,6 +16,7 @@ pub mod export;
 pub mod interpreter;
 pub mod liveness;
 pub mod memory;
+pub mod migration;
 pub mod mutation;
 pub mod ops;
 pub mod program;

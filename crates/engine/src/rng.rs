@@ -102,6 +102,8 @@ pub mod salt {
     pub const FEC_PROBE: u64 = 235_732_282;
     /// The search: initial population, tournaments and mutations.
     pub const SEARCH: u64 = 0x5EA4C4;
+    /// The making of one child: parent tournament, mutation and evaluation seed.
+    pub const CHILD: u64 = 0xC41D;
     /// Random ops during a full evaluation.
     pub const EVALUATION: u64 = 0xE7A1;
     /// Task-seed randomisation between experiments.

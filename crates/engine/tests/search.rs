@@ -3,7 +3,9 @@
 
 use automl_zero_engine::config::Config;
 use automl_zero_engine::evolution::{Progress, StopReason};
-use automl_zero_engine::experiment::{ExperimentResult, Observer, RunResult, Silent, Summary, run};
+use automl_zero_engine::experiment::{
+    ExperimentResult, Observer, RunOptions, RunResult, Silent, Summary, run,
+};
 use automl_zero_engine::program::Algorithm;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +17,8 @@ const SEARCH_TASKS: u64 = 4;
 const TRAIN_EXAMPLES: u64 = 10;
 const MAX_STEPS_PER_INDIVIDUAL: u64 = SEARCH_TASKS * TRAIN_EXAMPLES;
 const POPULATION: u64 = 20;
+/// Children per round (the default batch size).
+const BATCH: u64 = 64;
 
 /// The demo config made small: P = 20, T = 5, tiny tasks, no stop condition (tests add one).
 const SMALL: &str = r#"
@@ -71,12 +75,20 @@ fn config(overrides: &[&str]) -> Config {
     Config::from_text(SMALL, "small.toml", &overrides).unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn options(interrupt: Arc<AtomicBool>) -> RunOptions {
+    RunOptions {
+        interrupt,
+        ..RunOptions::default()
+    }
+}
+
 fn run_silent(config: &Config) -> RunResult {
     run(
         config,
         Path::new("."),
-        Arc::new(AtomicBool::new(false)),
+        RunOptions::default(),
         &mut Silent,
+        None,
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -102,8 +114,9 @@ fn run_recorded(config: &Config) -> (RunResult, Recorder) {
     let result = run(
         config,
         Path::new("."),
-        Arc::new(AtomicBool::new(false)),
+        RunOptions::default(),
         &mut recorder,
+        None,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     (result, recorder)
@@ -140,7 +153,8 @@ fn assert_valid_best(config: &Config, best: &Algorithm) {
 
 #[test]
 fn max_individuals_stops_at_exactly_the_limit() {
-    let c = config(&["search.max_individuals=300"]);
+    // Rounds of 10 children: reports fall exactly on the multiples of progress_every.
+    let c = config(&["search.max_individuals=300", "search.batch_size=10"]);
     let (r, rec) = run_recorded(&c);
     let s = &r.summary;
     assert_eq!(s.individuals, 300);
@@ -151,9 +165,9 @@ fn max_individuals_stops_at_exactly_the_limit() {
     assert!(s.final_fitness.is_some());
     assert!(s.train_steps > 0);
     assert_valid_best(&c, &r.best);
-    // Progress: once after the initial population, then every progress_every individuals.
+    // Progress: every progress_every individuals, at the end of the round that reaches it.
     let at: Vec<u64> = rec.progress.iter().map(|p| p.individuals).collect();
-    assert_eq!(at, vec![POPULATION, 100, 200, 300]);
+    assert_eq!(at, vec![100, 200, 300]);
     assert_eq!(rec.experiments.len(), 1);
     assert_eq!(rec.experiments[0].individuals, 300);
     // The candidate is the best of the final population (SPEC 11.3 step 6).
@@ -182,9 +196,9 @@ fn max_train_steps_stops_just_past_the_limit() {
         let s = &r.summary;
         assert_eq!(s.stop_reason, Some(StopReason::MaxTrainSteps));
         assert!(s.train_steps >= limit, "{} < {limit}", s.train_steps);
-        // Checked after every individual: the last one adds at most one individual's steps.
+        // Checked after every round: the last one adds at most one round's steps.
         assert!(
-            s.train_steps < limit + MAX_STEPS_PER_INDIVIDUAL,
+            s.train_steps < limit + BATCH * MAX_STEPS_PER_INDIVIDUAL,
             "{} steps for a limit of {limit}",
             s.train_steps
         );
@@ -209,7 +223,7 @@ fn max_train_steps_spans_experiments() {
     assert_eq!(s.stop_reason, Some(StopReason::MaxTrainSteps));
     assert!(s.experiments >= 2, "{}", s.experiments);
     assert_eq!(rec.experiments.len() as u64, s.experiments);
-    assert!(s.train_steps >= limit && s.train_steps < limit + MAX_STEPS_PER_INDIVIDUAL);
+    assert!(s.train_steps >= limit && s.train_steps < limit + BATCH * MAX_STEPS_PER_INDIVIDUAL);
     let sum: u64 = rec.experiments.iter().map(|e| e.individuals).sum();
     assert_eq!(sum, s.individuals);
     for e in &rec.experiments[..rec.experiments.len() - 1] {
@@ -235,15 +249,18 @@ fn max_seconds_stops_on_time() {
 }
 
 #[test]
-fn an_interrupt_before_the_start_stops_after_one_individual_with_a_best() {
+fn an_interrupt_before_the_start_stops_after_one_round_with_a_best() {
     let c = config(&["search.max_individuals=100000"]);
     let flag = Arc::new(AtomicBool::new(true));
-    let r = run(&c, Path::new("."), flag, &mut Silent).unwrap();
+    let r = run(&c, Path::new("."), options(flag), &mut Silent, None).unwrap();
     let s = &r.summary;
     assert_eq!(s.stop_reason, Some(StopReason::Interrupted));
     assert!(s.interrupted);
     assert_eq!(s.experiments, 1);
-    assert_eq!(s.individuals, 1);
+    assert_eq!(
+        s.individuals,
+        c.search.batch_size.min(c.search.population_size) as u64
+    );
     assert!(s.search_fitness.is_finite());
     assert_valid_best(&c, &r.best);
 }
@@ -261,7 +278,7 @@ fn an_interrupt_during_the_search_stops_it_with_a_best() {
         })
     };
     let started = Instant::now();
-    let r = run(&c, Path::new("."), flag, &mut Silent).unwrap();
+    let r = run(&c, Path::new("."), options(flag), &mut Silent, None).unwrap();
     setter.join().unwrap();
     let s = &r.summary;
     assert_eq!(s.stop_reason, Some(StopReason::Interrupted));
@@ -335,15 +352,15 @@ fn random_search_runs() {
 
 #[test]
 fn hurdles_stop_some_individuals() {
-    let c = config(&["search.hurdles=[0.5]", "search.max_individuals=500"]);
+    let c = config(&["search.hurdles=[0.5]", "search.max_individuals=2000"]);
     let r = run_silent(&c);
     let s = &r.summary;
-    assert_eq!(s.individuals, 500);
+    assert_eq!(s.individuals, 2000);
     assert!(s.hurdle_stops > 0, "no individual stopped at the hurdle");
     assert!(s.hurdle_stops < s.individuals);
     assert_valid_best(&c, &r.best);
     // Without hurdles none stop.
-    let plain = run_silent(&config(&["search.max_individuals=500"]));
+    let plain = run_silent(&config(&["search.max_individuals=2000"]));
     assert_eq!(plain.summary.hurdle_stops, 0);
 }
 

@@ -120,6 +120,15 @@ impl std::hash::Hasher for PassThrough {
 /// Builds [`PassThrough`] hashers for caches keyed by hashes.
 pub type KeyHasher = std::hash::BuildHasherDefault<PassThrough>;
 
+/// The contents of a FEC cache, as a checkpoint holds it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FecState {
+    /// (hash, fitness, uses), least recently used first.
+    pub entries: Vec<(u64, f64, u64)>,
+    /// Hit and miss counts.
+    pub stats: FecStats,
+}
+
 /// The LRU cache of fitnesses by probe hash.
 pub struct FecCache {
     entries: LruCache<u64, (f64, u64), KeyHasher>,
@@ -159,6 +168,28 @@ impl FecCache {
     /// Records a fitness, evicting the least recently used entry when full.
     pub fn insert(&mut self, hash: u64, fitness: f64) {
         self.entries.put(hash, (fitness, 1));
+    }
+
+    /// The entries and counts, for a checkpoint.
+    pub fn state(&self) -> FecState {
+        FecState {
+            entries: self
+                .entries
+                .iter()
+                .rev()
+                .map(|(&h, &(f, uses))| (h, f, uses))
+                .collect(),
+            stats: self.stats,
+        }
+    }
+
+    /// Puts back the entries and counts of [`FecCache::state`].
+    pub fn restore(&mut self, state: &FecState) {
+        self.entries.clear();
+        for &(h, f, uses) in &state.entries {
+            self.entries.put(h, (f, uses));
+        }
+        self.stats = state.stats;
     }
 
     /// Number of entries held.

@@ -4,10 +4,12 @@ pub mod budget;
 pub mod executor;
 pub mod fec;
 pub mod test_split;
+pub mod workers;
 
 pub use budget::{BudgetConfig, Cost, TrainBudget};
 pub use executor::{Errors, Outcome, execute, flip_and_squash};
-pub use fec::{FecCache, FecConfig, FecStats};
+pub use fec::{FecCache, FecConfig, FecState, FecStats};
+pub use workers::Workers;
 
 use crate::interpreter::Program;
 use crate::liveness;
@@ -18,7 +20,10 @@ use crate::tasks::Task;
 use fec::KeyHasher;
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::ops::Range;
+use std::sync::Mutex;
 
 /// How the fitnesses of several tasks combine into one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -79,17 +84,86 @@ impl EvalSettings {
     }
 }
 
-/// Scores algorithms on a fixed list of tasks of feature size `F`.
+/// The memory and probe buffers one worker thread reuses.
+struct Scratch<const F: usize> {
+    memory: Memory<F>,
+    errors: Errors,
+}
+
+/// What the FEC probe of one task found.
+#[derive(Debug, Clone, Copy, Default)]
+struct Probe {
+    hash: u64,
+    /// Training steps the probe took.
+    steps: u64,
+    /// Whether training diverged within the probe.
+    diverged: bool,
+}
+
+/// Where one algorithm of a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Standing {
+    /// Still being evaluated.
+    #[default]
+    Active,
+    /// Its fitness is known (a cache answered, or it stopped at a hurdle, or it finished).
+    Done,
+    /// The same canonical program as an earlier member of the batch: it gets that one's fitness.
+    SameAs(usize),
+}
+
+/// The state of one algorithm's evaluation within a batch (buffers reused between batches).
+#[derive(Default)]
+struct Job {
+    live: [Vec<bool>; 3],
+    program: Program,
+    cost: Option<Cost>,
+    key: Option<u128>,
+    /// The canonical cache held the key when the batch began.
+    known: bool,
+    probes: Vec<Probe>,
+    per_task: Vec<f64>,
+    standing: Standing,
+    fitness: f64,
+    /// Why the algorithm cannot run on the memory, if it cannot.
+    error: Option<String>,
+    /// Training steps and instructions of the probes run in parallel.
+    steps: u64,
+    instructions: u64,
+}
+
+/// The evaluation state kept between individuals, as a checkpoint holds it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvaluatorState {
+    /// The FEC cache.
+    pub fec: Option<FecState>,
+    /// The canonical-program cache, least recently used first.
+    pub canonical: Vec<(u128, f64)>,
+    /// Training steps run so far.
+    pub train_steps: u64,
+    /// Evaluations answered by the canonical-program cache.
+    pub canonical_hits: u64,
+    /// Interpreted instructions executed so far.
+    pub instructions: u64,
+}
+
+/// Scores algorithms on a fixed list of tasks of feature size `F`, one at a time or in batches
+/// spread over worker threads; a batch's result never depends on the number of threads.
 pub struct Evaluator<const F: usize> {
     tasks: Vec<Task<F>>,
     settings: EvalSettings,
     fec: Option<FecCache>,
     canonical: Option<LruCache<u128, f64, KeyHasher>>,
-    live: [Vec<bool>; 3],
-    program: Program,
-    per_task: Vec<f64>,
-    memory: Memory<F>,
-    errors: Errors,
+    workers: Workers,
+    scratch: Vec<Mutex<Scratch<F>>>,
+    jobs: Vec<Job>,
+    /// (job, task) pairs needing a full run, and their outcomes.
+    pending: Vec<(usize, usize)>,
+    outcomes: Vec<Outcome>,
+    /// (job, task) pairs answered by a full run of an earlier pending pair of the batch.
+    copies: Vec<(usize, usize, usize)>,
+    batch_keys: HashMap<u128, usize, KeyHasher>,
+    batch_hashes: HashMap<u64, usize, KeyHasher>,
     /// Training steps run so far, FEC probes included.
     pub train_steps: u64,
     /// Evaluations answered by the canonical-program cache.
@@ -98,24 +172,48 @@ pub struct Evaluator<const F: usize> {
     pub instructions: u64,
 }
 
+/// The random stream of task `t` in the evaluation of an individual drawn with `seed`.
+fn task_rng(seed: u64, t: usize) -> Rng {
+    Rng::new(
+        seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        salt::EVALUATION,
+    )
+}
+
 impl<const F: usize> Evaluator<F> {
-    /// An evaluator of these tasks.
+    /// An evaluator of these tasks, working on the caller's thread.
     pub fn new(tasks: Vec<Task<F>>, settings: EvalSettings) -> Self {
+        Self::with_workers(tasks, settings, Workers::sequential())
+    }
+
+    /// An evaluator of these tasks whose batches are spread over `workers`.
+    pub fn with_workers(tasks: Vec<Task<F>>, settings: EvalSettings, workers: Workers) -> Self {
         let fec = settings.fec.as_ref().map(FecCache::new);
         let canonical = NonZeroUsize::new(settings.canonical_cache)
             .map(|n| LruCache::with_hasher(n, KeyHasher::default()));
+        let scratch = (0..workers.threads())
+            .map(|_| {
+                Mutex::new(Scratch {
+                    memory: Memory::new(settings.sizes),
+                    errors: Errors::default(),
+                })
+            })
+            .collect();
         Evaluator {
             canonical,
-            live: Default::default(),
-            program: Program::default(),
-            per_task: Vec::new(),
+            workers,
+            scratch,
+            jobs: Vec::new(),
+            pending: Vec::new(),
+            outcomes: Vec::new(),
+            copies: Vec::new(),
+            batch_keys: HashMap::default(),
+            batch_hashes: HashMap::default(),
             canonical_hits: 0,
             instructions: 0,
-            memory: Memory::new(settings.sizes),
             tasks,
             settings,
             fec,
-            errors: Errors::default(),
             train_steps: 0,
         }
     }
@@ -130,9 +228,50 @@ impl<const F: usize> Evaluator<F> {
         &self.settings
     }
 
+    /// The number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.workers.threads()
+    }
+
+    /// The worker threads.
+    pub fn workers(&self) -> &Workers {
+        &self.workers
+    }
+
     /// FEC hit and miss counts (zero without FEC).
     pub fn fec_stats(&self) -> FecStats {
         self.fec.as_ref().map(|c| c.stats).unwrap_or_default()
+    }
+
+    /// The caches and counters, for a checkpoint.
+    pub fn state(&self) -> EvaluatorState {
+        EvaluatorState {
+            fec: self.fec.as_ref().map(FecCache::state),
+            canonical: self
+                .canonical
+                .as_ref()
+                .map(|c| c.iter().rev().map(|(k, v)| (*k, *v)).collect())
+                .unwrap_or_default(),
+            train_steps: self.train_steps,
+            canonical_hits: self.canonical_hits,
+            instructions: self.instructions,
+        }
+    }
+
+    /// Puts back the caches and counters of [`Evaluator::state`].
+    pub fn restore(&mut self, state: &EvaluatorState) {
+        if let (Some(cache), Some(s)) = (self.fec.as_mut(), state.fec.as_ref()) {
+            cache.restore(s);
+        }
+        if let Some(cache) = self.canonical.as_mut() {
+            cache.clear();
+            for &(k, v) in &state.canonical {
+                cache.put(k, v);
+            }
+        }
+        self.train_steps = state.train_steps;
+        self.canonical_hits = state.canonical_hits;
+        self.instructions = state.instructions;
     }
 
     /// The combined fitness of an algorithm; `seed` feeds its random ops.
@@ -140,122 +279,322 @@ impl<const F: usize> Evaluator<F> {
     /// Dead instructions are pruned first (random ops among them draw nothing), and an
     /// algorithm whose canonical form was seen before gets the fitness found then.
     pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> Result<f64, String> {
-        algorithm.check(&self.settings.sizes)?;
-        liveness::live_into(algorithm, &mut self.live);
-        let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
-        let mut program = std::mem::take(&mut self.program);
-        program.compile_live(algorithm, &self.live, F);
-        // A program whose live part draws random numbers has a noisy fitness: caching its first
-        // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
-        let random = program.is_random();
-        let key = (self.canonical.is_some() && !random).then(|| {
-            // The budget judges the unpruned algorithm, so its verdicts are part of the key.
-            let verdicts = match (self.settings.budget, cost) {
-                (Some(b), Some(c)) => self.tasks.iter().fold(1u128, |acc, t| {
-                    let n = t.max_train_examples();
-                    acc.rotate_left(1) ^ u128::from(b.train_examples(c, n) == 0)
-                }),
-                _ => 0,
-            };
-            liveness::canonical_key_of_live(algorithm, &self.live) ^ verdicts
-        });
-        if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key)
-            && let Some(&fitness) = cache.get(&key)
-        {
-            self.canonical_hits += 1;
-            self.program = program;
-            return Ok(fitness);
-        }
-        let mut rng = Rng::new(seed, salt::EVALUATION);
-        let mut per_task = std::mem::take(&mut self.per_task);
-        per_task.clear();
-        for t in 0..self.tasks.len() {
-            per_task.push(self.evaluate_task(&program, cost, t, &mut rng));
-        }
-        let fitness = self.settings.combination.combine(&per_task);
-        self.program = program;
-        self.per_task = per_task;
-        if let (Some(cache), Some(key)) = (self.canonical.as_mut(), key) {
-            cache.put(key, fitness);
-        }
-        Ok(fitness)
+        let mut out = Vec::with_capacity(1);
+        self.evaluate_batch(
+            &[(algorithm, seed)],
+            std::slice::from_ref(&(0..self.tasks.len())),
+            |_, _, _| true,
+            &mut out,
+        )?;
+        Ok(out[0])
     }
 
-    /// The fitness of an algorithm on each task of a range of the task list (no pruning).
+    /// Evaluates a batch of (algorithm, seed) pairs into `fitnesses`, in stages of tasks.
+    ///
+    /// After every stage but the last, `go_on(member, stage, partial fitness)` is asked, in
+    /// batch order, whether that member continues; one that does not keeps its partial
+    /// fitness. The caches are consulted and filled in batch order, and a member that repeats an
+    /// earlier member of the same batch (same canonical program, or same FEC probe on a task)
+    /// gets that member's result, so the outcome depends on the batch only, never on the
+    /// number of threads. A batch of one is the classic one-at-a-time evaluation.
+    pub fn evaluate_batch(
+        &mut self,
+        batch: &[(&Algorithm, u64)],
+        stages: &[Range<usize>],
+        mut go_on: impl FnMut(usize, usize, f64) -> bool,
+        fitnesses: &mut Vec<f64>,
+    ) -> Result<(), String> {
+        let n = batch.len();
+        if self.jobs.len() < n {
+            self.jobs.resize_with(n, Job::default);
+        }
+        let Evaluator {
+            tasks,
+            settings,
+            fec,
+            canonical,
+            workers,
+            scratch,
+            jobs,
+            pending,
+            outcomes,
+            copies,
+            batch_keys,
+            batch_hashes,
+            ..
+        } = self;
+        let jobs = &mut jobs[..n];
+        let (tasks, settings, scratch, workers) = (&*tasks, &*settings, &*scratch, &*workers);
+        let first = stages.first().cloned().unwrap_or(0..0);
+
+        // Compile the live part, key it, and probe the first stage's tasks, in parallel.
+        {
+            let canonical = canonical.as_ref();
+            let use_fec = fec.is_some();
+            let mut indexed: Vec<(&mut Job, &(&Algorithm, u64))> =
+                jobs.iter_mut().zip(batch).collect();
+            workers.for_each(&mut indexed, |(job, (algorithm, _))| {
+                job.error = algorithm.check(&settings.sizes).err();
+                if job.error.is_some() {
+                    return;
+                }
+                prepare(job, algorithm, tasks, settings, canonical);
+                if use_fec && !job.known {
+                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
+                    probe_range(job, tasks, settings, first.clone(), &mut s);
+                }
+            });
+        }
+        if let Some(e) = jobs.iter_mut().find_map(|j| j.error.take()) {
+            return Err(e);
+        }
+        // The canonical cache, in batch order.
+        batch_keys.clear();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            let Some(key) = job.key else { continue };
+            if let Some(&f) = canonical.as_mut().and_then(|c| c.get(&key)) {
+                job.standing = Standing::Done;
+                job.fitness = f;
+                self.canonical_hits += 1;
+            } else if let Some(&j) = batch_keys.get(&key) {
+                job.standing = Standing::SameAs(j);
+                self.canonical_hits += 1;
+            } else {
+                batch_keys.insert(key, i);
+            }
+        }
+        for job in jobs.iter() {
+            self.train_steps += job.steps;
+            self.instructions += job.instructions;
+        }
+
+        for (stage, range) in stages.iter().enumerate() {
+            if stage > 0 && fec.is_some() {
+                let mut active: Vec<&mut Job> = jobs
+                    .iter_mut()
+                    .filter(|j| j.standing == Standing::Active)
+                    .collect();
+                workers.for_each(&mut active, |job| {
+                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
+                    probe_range(job, tasks, settings, range.clone(), &mut s);
+                });
+                for job in active {
+                    self.train_steps += job.steps;
+                    self.instructions += job.instructions;
+                }
+            }
+            // FEC lookups in batch order; what is left needs a full run.
+            pending.clear();
+            copies.clear();
+            batch_hashes.clear();
+            for (i, job) in jobs.iter_mut().enumerate() {
+                if job.standing != Standing::Active {
+                    continue;
+                }
+                for t in range.clone() {
+                    let Some(cache) = fec.as_mut() else {
+                        pending.push((i, t));
+                        continue;
+                    };
+                    let probe = job.probes[t];
+                    if let Some(&p) = batch_hashes.get(&probe.hash) {
+                        cache.stats.hits += 1;
+                        copies.push((i, t, p));
+                    } else if let Some(f) = cache.lookup(probe.hash) {
+                        job.per_task[t] = f;
+                    } else if probe.diverged && !job.program.is_random() {
+                        // A deterministic program that diverged within the probe diverges at the
+                        // same step of the full run's first epoch: fitness 0, and the skipped
+                        // run's steps counted as taken.
+                        self.train_steps += probe.steps;
+                        cache.insert(probe.hash, 0.0);
+                        job.per_task[t] = 0.0;
+                    } else {
+                        batch_hashes.insert(probe.hash, pending.len());
+                        pending.push((i, t));
+                    }
+                }
+            }
+            // Full runs, in parallel.
+            {
+                let jobs = &*jobs;
+                workers.map(pending, outcomes, |&(i, t)| {
+                    let job = &jobs[i];
+                    let task = &tasks[t];
+                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
+                    let mut rng = task_rng(batch[i].1, t);
+                    execute(
+                        &job.program,
+                        task,
+                        train_examples(settings, job.cost, task),
+                        task.valid_steps(),
+                        settings.max_abs_error,
+                        &mut s.memory,
+                        &mut rng,
+                        None,
+                    )
+                });
+            }
+            for (&(i, t), outcome) in pending.iter().zip(outcomes.iter()) {
+                let job = &mut jobs[i];
+                job.per_task[t] = outcome.fitness;
+                self.train_steps += outcome.train_steps;
+                self.instructions += outcome.instructions(&job.program);
+                if let Some(cache) = fec.as_mut() {
+                    cache.insert(job.probes[t].hash, outcome.fitness);
+                }
+            }
+            for &(i, t, p) in copies.iter() {
+                jobs[i].per_task[t] = outcomes[p].fitness;
+            }
+            // The hurdle after this stage, in batch order.
+            let last = stage + 1 == stages.len();
+            for (i, job) in jobs.iter_mut().enumerate() {
+                if job.standing != Standing::Active {
+                    continue;
+                }
+                let partial = settings.combination.combine(&job.per_task[..range.end]);
+                if last {
+                    job.standing = Standing::Done;
+                    job.fitness = partial;
+                    if let (Some(cache), Some(key)) = (canonical.as_mut(), job.key) {
+                        cache.put(key, partial);
+                    }
+                } else if !go_on(i, stage, partial) {
+                    job.standing = Standing::Done;
+                    job.fitness = partial;
+                }
+            }
+        }
+        fitnesses.clear();
+        for i in 0..n {
+            let f = match jobs[i].standing {
+                Standing::SameAs(j) => jobs[j].fitness,
+                _ => jobs[i].fitness,
+            };
+            fitnesses.push(f);
+        }
+        Ok(())
+    }
+
+    /// The fitness of an algorithm on each task of a range of the task list (no pruning, no
+    /// caches).
     pub fn evaluate_tasks(
         &mut self,
         algorithm: &Algorithm,
         seed: u64,
-        range: std::ops::Range<usize>,
+        range: Range<usize>,
     ) -> Result<Vec<f64>, String> {
         let program = Program::compile(algorithm, &self.settings.sizes, F)?;
         let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
-        let mut rng = Rng::new(seed, salt::EVALUATION);
-        Ok(range
-            .map(|t| self.evaluate_task(&program, cost, t, &mut rng))
-            .collect())
-    }
-
-    fn evaluate_task(
-        &mut self,
-        program: &Program,
-        cost: Option<Cost>,
-        t: usize,
-        rng: &mut Rng,
-    ) -> f64 {
-        let task = &self.tasks[t];
-        let max_train = task.max_train_examples();
-        let n = match (self.settings.budget, cost) {
-            (Some(budget), Some(cost)) => budget.train_examples(cost, max_train),
-            _ => max_train,
-        };
-        let max_abs_error = self.settings.max_abs_error;
-        let mut key = None;
-        if let (Some(cache), Some(fec)) = (self.fec.as_mut(), self.settings.fec.as_ref()) {
-            self.errors.clear();
-            let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
-            let probe = execute(
-                program,
+        let mut s = self.scratch[0].lock().expect("scratch lock");
+        let mut fitnesses = Vec::with_capacity(range.len());
+        for t in range {
+            let task = &self.tasks[t];
+            let outcome = execute(
+                &program,
                 task,
-                fec.num_train_examples.min(n),
-                fec.num_valid_examples,
-                max_abs_error,
-                &mut self.memory,
-                &mut probe_rng,
-                Some(&mut self.errors),
+                train_examples(&self.settings, cost, task),
+                task.valid_steps(),
+                self.settings.max_abs_error,
+                &mut s.memory,
+                &mut task_rng(seed, t),
+                None,
             );
-            self.train_steps += probe.train_steps;
-            self.instructions += probe.instructions(program);
-            let hash = fec::probe_hash(&self.errors.train, &self.errors.valid, task.index, n);
-            if let Some(fitness) = cache.lookup(hash) {
-                return fitness;
-            }
-            // Early exit: a deterministic program whose training diverged within the probe
-            // diverges at the same step of the full run's first epoch, so its fitness is 0.
-            let probe_steps = fec.num_train_examples.min(n);
-            if !program.is_random() && self.errors.train.len() < probe_steps {
-                // Count the steps the skipped full run would have taken: the same ones.
-                self.train_steps += probe.train_steps;
-                cache.insert(hash, 0.0);
-                return 0.0;
-            }
-            key = Some(hash);
+            self.train_steps += outcome.train_steps;
+            self.instructions += outcome.instructions(&program);
+            fitnesses.push(outcome.fitness);
         }
+        Ok(fitnesses)
+    }
+}
+
+/// The training examples a task grants an algorithm of this cost under the budget.
+fn train_examples<const F: usize>(
+    settings: &EvalSettings,
+    cost: Option<Cost>,
+    task: &Task<F>,
+) -> usize {
+    let max_train = task.max_train_examples();
+    match (settings.budget, cost) {
+        (Some(budget), Some(cost)) => budget.train_examples(cost, max_train),
+        _ => max_train,
+    }
+}
+
+/// Compiles a job's live part and computes its canonical key.
+fn prepare<const F: usize>(
+    job: &mut Job,
+    algorithm: &Algorithm,
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    canonical: Option<&LruCache<u128, f64, KeyHasher>>,
+) {
+    liveness::live_into(algorithm, &mut job.live);
+    job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
+    job.program.compile_live(algorithm, &job.live, F);
+    job.standing = Standing::Active;
+    job.fitness = 0.0;
+    job.steps = 0;
+    job.instructions = 0;
+    job.per_task.clear();
+    job.per_task.resize(tasks.len(), 0.0);
+    job.probes.clear();
+    job.probes.resize(tasks.len(), Probe::default());
+    // A program whose live part draws random numbers has a noisy fitness: caching its first
+    // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
+    job.key = (canonical.is_some() && !job.program.is_random()).then(|| {
+        // The budget judges the unpruned algorithm, so its verdicts are part of the key.
+        let verdicts = match (settings.budget, job.cost) {
+            (Some(b), Some(c)) => tasks.iter().fold(1u128, |acc, t| {
+                let n = t.max_train_examples();
+                acc.rotate_left(1) ^ u128::from(b.train_examples(c, n) == 0)
+            }),
+            _ => 0,
+        };
+        liveness::canonical_key_of_live(algorithm, &job.live) ^ verdicts
+    });
+    job.known = match (canonical, job.key) {
+        (Some(c), Some(k)) => c.contains(&k),
+        _ => false,
+    };
+}
+
+/// Runs the FEC probe of a job on a range of tasks.
+fn probe_range<const F: usize>(
+    job: &mut Job,
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    range: Range<usize>,
+    scratch: &mut Scratch<F>,
+) {
+    let Some(fec) = settings.fec.as_ref() else {
+        return;
+    };
+    job.steps = 0;
+    job.instructions = 0;
+    for t in range {
+        let task = &tasks[t];
+        let n = train_examples(settings, job.cost, task);
+        let probe_steps = fec.num_train_examples.min(n);
+        scratch.errors.clear();
+        let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
         let outcome = execute(
-            program,
+            &job.program,
             task,
-            n,
-            task.valid_steps(),
-            max_abs_error,
-            &mut self.memory,
-            rng,
-            None,
+            probe_steps,
+            fec.num_valid_examples,
+            settings.max_abs_error,
+            &mut scratch.memory,
+            &mut probe_rng,
+            Some(&mut scratch.errors),
         );
-        self.train_steps += outcome.train_steps;
-        self.instructions += outcome.instructions(program);
-        if let (Some(cache), Some(hash)) = (self.fec.as_mut(), key) {
-            cache.insert(hash, outcome.fitness);
-        }
-        outcome.fitness
+        job.steps += outcome.train_steps;
+        job.instructions += outcome.instructions(&job.program);
+        job.probes[t] = Probe {
+            hash: fec::probe_hash(&scratch.errors.train, &scratch.errors.valid, task.index, n),
+            steps: outcome.train_steps,
+            diverged: scratch.errors.train.len() < probe_steps,
+        };
     }
 }
