@@ -99,7 +99,8 @@ impl Display {
     /// A new experiment starts: the bar starts again.
     pub fn restart(&self) {
         if let Display::Bar { bar, .. } = self {
-            bar.reset();
+            bar.set_position(0);
+            bar.reset_eta();
         }
     }
 

@@ -41,7 +41,8 @@ pub struct Progress {
     /// Per-island statistics when there are several islands.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub islands: Vec<IslandProgress>,
-    /// Whether the best program changed since the previous report.
+    /// Whether a new best program was found: the best fitness beats every earlier report of
+    /// this experiment.
     #[serde(default)]
     pub best_changed: bool,
 }
@@ -171,12 +172,12 @@ impl Population {
             .collect()
     }
 
-    /// Replaces the oldest member with a newcomer.
-    pub fn replace_oldest(&mut self, algorithm: Algorithm, fitness: f64) {
+    /// Replaces the oldest member with a newcomer; returns the member replaced.
+    pub fn replace_oldest(&mut self, algorithm: Algorithm, fitness: f64) -> Algorithm {
         let slot = self.oldest;
-        self.algorithms[slot] = algorithm;
         self.fitnesses[slot] = fitness;
         self.oldest = (slot + 1) % self.algorithms.len();
+        std::mem::replace(&mut self.algorithms[slot], algorithm)
     }
 
     /// Mean, standard deviation and best fitness.
@@ -285,8 +286,6 @@ pub struct Search<'a, const F: usize> {
     next_migration: u64,
     migrations: u64,
     started: Instant,
-    /// This round's children: island, algorithm, evaluation seed.
-    children: Vec<(usize, Algorithm, u64)>,
     /// This round's child slots: island, whether it fills the population, seed.
     slots: Vec<(usize, bool, u64)>,
     fitnesses: Vec<f64>,
@@ -331,7 +330,6 @@ impl<'a, const F: usize> Search<'a, F> {
             next_migration: config.migrate_every,
             migrations: 0,
             started: Instant::now(),
-            children: Vec::new(),
             slots: Vec::new(),
             fitnesses: Vec::new(),
         }
@@ -385,19 +383,32 @@ impl<'a, const F: usize> Search<'a, F> {
         Ok(())
     }
 
-    /// Evaluates one algorithm on the search tasks (through the hurdles, if any), counting it
-    /// as an individual.
-    pub fn evaluate(&mut self, algorithm: &Algorithm, seed: u64) -> f64 {
-        self.children.clear();
-        self.children.push((0, algorithm.clone(), seed));
-        self.evaluate_children();
-        self.individuals += 1;
-        self.fitnesses[0]
+    /// Draws this round's child slots: up to `batch_size` per island, at most `budget` in all,
+    /// each with a seed from its island's stream, in order.
+    fn draw_slots(&mut self, budget: u64) {
+        let p = self.config.population_size;
+        let b = self.config.batch_size.max(1) as u64;
+        let mut left = budget;
+        self.slots.clear();
+        for (k, island) in self.islands.iter_mut().enumerate() {
+            let filling = island.population.algorithms.len() < p;
+            let room = if filling {
+                (p - island.population.algorithms.len()) as u64
+            } else {
+                b
+            };
+            let count = room.min(b).min(left);
+            left -= count;
+            for _ in 0..count {
+                self.slots.push((k, filling, island.rng.next_u64()));
+            }
+        }
     }
 
-    /// Evaluates this round's children into `fitnesses`.
-    fn evaluate_children(&mut self) {
-        let batch: Vec<(&Algorithm, u64)> = self.children.iter().map(|(_, a, s)| (a, *s)).collect();
+    /// Makes and evaluates this round's children on the worker threads (through the hurdles,
+    /// if any): each child follows from its slot's seed alone (parent tournament, mutation,
+    /// evaluation seed), so the round's result does not depend on which thread makes it.
+    fn evaluate_slots(&mut self) {
         let num_tasks = self.evaluator.tasks().len();
         let stages: Vec<std::ops::Range<usize>> = match &self.hurdles {
             None => std::iter::once(0..num_tasks).collect(),
@@ -413,11 +424,42 @@ impl<'a, const F: usize> Search<'a, F> {
                     .collect()
             }
         };
+        let (islands, config, generator, mutator, slots) = (
+            &self.islands,
+            self.config,
+            &self.generator,
+            &self.mutator,
+            &self.slots,
+        );
+        let make = |i: usize, out: &mut Algorithm| {
+            let (k, filling, seed) = slots[i];
+            let mut rng = Rng::new(seed, salt::CHILD);
+            let pop = &islands[k].population;
+            if filling {
+                *out = generator
+                    .build(config.initial_population, &mut rng)
+                    .expect("memory checked when the search started");
+            } else {
+                match config.strategy {
+                    Strategy::Evolution => {
+                        let parent = pop.tournament(config.tournament_size, &mut rng);
+                        mutator.child_into(&pop.algorithms[parent], out, &mut rng);
+                    }
+                    Strategy::Random => {
+                        *out = generator
+                            .build(Builtin::Random, &mut rng)
+                            .expect("memory checked when the search started")
+                    }
+                }
+            }
+            rng.next_u64()
+        };
         let hurdles = &mut self.hurdles;
         let stopped = &mut self.stopped_at_hurdles;
         self.evaluator
-            .evaluate_batch(
-                &batch,
+            .evaluate_made(
+                slots.len(),
+                make,
                 &stages,
                 |_, k, partial| {
                     let Some(h) = hurdles.as_mut() else {
@@ -436,67 +478,22 @@ impl<'a, const F: usize> Search<'a, F> {
             .expect("search algorithms stay within memory");
     }
 
-    /// Draws the children of one round: up to `batch_size` per island, at most `budget` in all.
-    ///
-    /// Each island's stream gives every child a seed, in order; the child is then made from its
-    /// seed alone (parent tournament, mutation, evaluation seed), so children are made in
-    /// parallel with the same result as one after another.
-    fn draw_children(&mut self, budget: u64) {
-        let p = self.config.population_size;
-        let b = self.config.batch_size.max(1) as u64;
-        let mut left = budget;
-        self.slots.clear();
-        for (k, island) in self.islands.iter_mut().enumerate() {
-            let filling = island.population.algorithms.len() < p;
-            let room = if filling {
-                (p - island.population.algorithms.len()) as u64
-            } else {
-                b
-            };
-            let count = room.min(b).min(left);
-            left -= count;
-            for _ in 0..count {
-                self.slots.push((k, filling, island.rng.next_u64()));
-            }
-        }
-        let (islands, config, generator, mutator) =
-            (&self.islands, self.config, &self.generator, &self.mutator);
-        let workers = self.evaluator.workers().clone();
-        workers.map(&self.slots, &mut self.children, |&(k, filling, seed)| {
-            let mut rng = Rng::new(seed, salt::CHILD);
-            let pop = &islands[k].population;
-            let child = if filling {
-                generator
-                    .build(config.initial_population, &mut rng)
-                    .expect("memory checked when the search started")
-            } else {
-                match config.strategy {
-                    Strategy::Evolution => {
-                        let parent = pop.tournament(config.tournament_size, &mut rng);
-                        mutator.child(&pop.algorithms[parent], &mut rng)
-                    }
-                    Strategy::Random => generator
-                        .build(Builtin::Random, &mut rng)
-                        .expect("memory checked when the search started"),
-                }
-            };
-            (k, child, rng.next_u64())
-        });
-    }
-
-    /// One round: children drawn on every island, evaluated together, then each island's
+    /// One round: children made on every island, evaluated together, then each island's
     /// children join its population in order (filling it, or replacing the oldest). Returns the
     /// best fitness among them.
     pub fn round(&mut self, budget: u64) -> f64 {
-        self.draw_children(budget);
-        self.evaluate_children();
+        self.draw_slots(budget);
+        self.evaluate_slots();
         let p = self.config.population_size;
         let mut best = f64::MIN;
-        for ((k, child, _), &fitness) in self.children.drain(..).zip(&self.fitnesses) {
+        for i in 0..self.slots.len() {
+            let k = self.slots[i].0;
+            let fitness = self.fitnesses[i];
             best = best.max(fitness);
             self.individuals += 1;
             let island = &mut self.islands[k];
             island.individuals += 1;
+            let child = std::mem::take(self.evaluator.made_mut(i));
             if self.best_ever.as_ref().is_none_or(|(_, f)| fitness > *f) {
                 self.best_ever = Some((child.clone(), fitness));
             }
@@ -505,7 +502,8 @@ impl<'a, const F: usize> Search<'a, F> {
                 pop.algorithms.push(child);
                 pop.fitnesses.push(fitness);
             } else {
-                pop.replace_oldest(child, fitness);
+                // The member replaced lends its buffers to a child of the next round.
+                *self.evaluator.made_mut(i) = pop.replace_oldest(child, fitness);
             }
         }
         self.migrate();

@@ -234,8 +234,8 @@ pub struct RunState {
     pub elapsed_seconds: f64,
     /// Progress reports made so far (lines of progress.jsonl).
     pub progress_reports: u64,
-    /// The best program at the last progress report.
-    pub last_best: Option<Algorithm>,
+    /// The experiment and the best fitness reported in it so far.
+    pub last_best: Option<(u64, f64)>,
     /// The experiment and individual count of the last progress report.
     #[serde(default)]
     pub reported_at: Option<(u64, u64)>,
@@ -280,7 +280,7 @@ struct Driver {
     search_specs: Vec<TaskSpec>,
     select_specs: Vec<TaskSpec>,
     progress_reports: u64,
-    last_best: Option<Algorithm>,
+    last_best: Option<(u64, f64)>,
     reported_at: Option<(u64, u64)>,
     started: Instant,
 }
@@ -315,9 +315,14 @@ impl Driver {
         self.reported_at = Some((self.experiments, s.individuals));
         let (mean, stdev, best) = s.stats();
         let stats = s.evaluator.fec_stats();
-        let (candidate, _) = s.candidate();
-        let best_changed = self.last_best.as_ref() != Some(&candidate);
-        self.last_best = Some(candidate);
+        // A new best program: better than any reported before in this experiment.
+        let best_changed = match self.last_best {
+            Some((e, record)) if e == self.experiments => best > record,
+            _ => true,
+        };
+        if best_changed {
+            self.last_best = Some((self.experiments, best));
+        }
         self.progress_reports += 1;
         let islands = if s.islands.len() > 1 {
             s.islands

@@ -53,6 +53,14 @@ impl Mutator {
         child
     }
 
+    /// The child of `parent` written into `out` (reusing its buffers), as [`Mutator::child`].
+    pub fn child_into(&self, parent: &Algorithm, out: &mut Algorithm, rng: &mut Rng) {
+        out.clone_from(parent);
+        if self.mutate_prob >= 1.0 || rng.chance(self.mutate_prob) {
+            self.mutate(out, rng);
+        }
+    }
+
     /// Applies one mutation, of a type drawn from the list.
     pub fn mutate(&self, a: &mut Algorithm, rng: &mut Rng) {
         let kind = self.types[rng.below(self.types.len())];

@@ -165,6 +165,11 @@ impl FecCache {
         Some(fitness)
     }
 
+    /// Whether the cache holds a hash (the recency order is left as it is).
+    pub fn contains(&self, hash: u64) -> bool {
+        self.entries.contains(&hash)
+    }
+
     /// Records a fitness, evicting the least recently used entry when full.
     pub fn insert(&mut self, hash: u64, fitness: f64) {
         self.entries.put(hash, (fitness, 1));

@@ -84,7 +84,9 @@ impl EvalSettings {
     }
 }
 
-/// The memory and probe buffers one worker thread reuses.
+/// The memory and probe buffers one worker thread reuses (aligned to its own cache lines, so
+/// that threads writing their own never slow each other down).
+#[repr(align(128))]
 struct Scratch<const F: usize> {
     memory: Memory<F>,
     errors: Errors,
@@ -114,7 +116,12 @@ enum Standing {
 
 /// The state of one algorithm's evaluation within a batch (buffers reused between batches).
 #[derive(Default)]
+#[repr(align(128))]
 struct Job {
+    /// The member (made by the batch's maker, or copied in).
+    algorithm: Algorithm,
+    /// The seed of its random ops.
+    seed: u64,
     live: [Vec<bool>; 3],
     program: Program,
     cost: Option<Cost>,
@@ -122,6 +129,9 @@ struct Job {
     /// The canonical cache held the key when the batch began.
     known: bool,
     probes: Vec<Probe>,
+    /// Full runs made ahead of the cache decisions, for tasks whose probe the cache did not
+    /// hold when the batch began.
+    ahead: Vec<Option<Outcome>>,
     per_task: Vec<f64>,
     standing: Standing,
     fitness: f64,
@@ -301,10 +311,38 @@ impl<const F: usize> Evaluator<F> {
         &mut self,
         batch: &[(&Algorithm, u64)],
         stages: &[Range<usize>],
+        go_on: impl FnMut(usize, usize, f64) -> bool,
+        fitnesses: &mut Vec<f64>,
+    ) -> Result<(), String> {
+        self.evaluate_made(
+            batch.len(),
+            |i, out| {
+                out.clone_from(batch[i].0);
+                batch[i].1
+            },
+            stages,
+            go_on,
+            fitnesses,
+        )
+    }
+
+    /// The algorithm that [`Evaluator::evaluate_made`] made as member `i` of the last batch; the
+    /// caller may take it and leave another in its place, whose buffers the next batch reuses.
+    pub fn made_mut(&mut self, i: usize) -> &mut Algorithm {
+        &mut self.jobs[i].algorithm
+    }
+
+    /// As [`Evaluator::evaluate_batch`], for a batch of `n` members that `make(i, out)` writes
+    /// into reused buffers (returning the member's seed), on the worker threads as the first
+    /// step of their evaluation; they are left in [`Evaluator::made_mut`].
+    pub fn evaluate_made(
+        &mut self,
+        n: usize,
+        make: impl Fn(usize, &mut Algorithm) -> u64 + Sync + Send,
+        stages: &[Range<usize>],
         mut go_on: impl FnMut(usize, usize, f64) -> bool,
         fitnesses: &mut Vec<f64>,
     ) -> Result<(), String> {
-        let n = batch.len();
         if self.jobs.len() < n {
             self.jobs.resize_with(n, Job::default);
         }
@@ -331,17 +369,19 @@ impl<const F: usize> Evaluator<F> {
         {
             let canonical = canonical.as_ref();
             let use_fec = fec.is_some();
-            let mut indexed: Vec<(&mut Job, &(&Algorithm, u64))> =
-                jobs.iter_mut().zip(batch).collect();
-            workers.for_each(&mut indexed, |(job, (algorithm, _))| {
-                job.error = algorithm.check(&settings.sizes).err();
+            let mut indexed: Vec<(usize, &mut Job)> = jobs.iter_mut().enumerate().collect();
+            let ahead = fec.as_ref().filter(|_| workers.threads() > 1);
+            workers.for_each(&mut indexed, |(i, job)| {
+                job.seed = make(*i, &mut job.algorithm);
+                job.error = job.algorithm.check(&settings.sizes).err();
                 if job.error.is_some() {
                     return;
                 }
-                prepare(job, algorithm, tasks, settings, canonical);
+                prepare(job, tasks, settings, canonical);
                 if use_fec && !job.known {
                     let mut s = scratch[workers.index()].lock().expect("scratch lock");
-                    probe_range(job, tasks, settings, first.clone(), &mut s);
+                    let ahead = ahead.map(|c| (c, job.seed));
+                    probe_range(job, tasks, settings, first.clone(), &mut s, ahead);
                 }
             });
         }
@@ -376,7 +416,7 @@ impl<const F: usize> Evaluator<F> {
                     .collect();
                 workers.for_each(&mut active, |job| {
                     let mut s = scratch[workers.index()].lock().expect("scratch lock");
-                    probe_range(job, tasks, settings, range.clone(), &mut s);
+                    probe_range(job, tasks, settings, range.clone(), &mut s, None);
                 });
                 for job in active {
                     self.train_steps += job.steps;
@@ -415,14 +455,25 @@ impl<const F: usize> Evaluator<F> {
                     }
                 }
             }
-            // Full runs, in parallel.
-            {
-                let jobs = &*jobs;
+            // Full runs, in parallel (unless they were all made ahead).
+            let jobs_ref = &*jobs;
+            if pending.iter().all(|&(i, t)| jobs_ref[i].ahead[t].is_some()) {
+                outcomes.clear();
+                outcomes.extend(
+                    pending
+                        .iter()
+                        .map(|&(i, t)| jobs_ref[i].ahead[t].expect("made ahead")),
+                );
+            } else {
+                let jobs = jobs_ref;
                 workers.map(pending, outcomes, |&(i, t)| {
                     let job = &jobs[i];
+                    if let Some(outcome) = job.ahead[t] {
+                        return outcome;
+                    }
                     let task = &tasks[t];
                     let mut s = scratch[workers.index()].lock().expect("scratch lock");
-                    let mut rng = task_rng(batch[i].1, t);
+                    let mut rng = task_rng(job.seed, t);
                     execute(
                         &job.program,
                         task,
@@ -525,11 +576,11 @@ fn train_examples<const F: usize>(
 /// Compiles a job's live part and computes its canonical key.
 fn prepare<const F: usize>(
     job: &mut Job,
-    algorithm: &Algorithm,
     tasks: &[Task<F>],
     settings: &EvalSettings,
     canonical: Option<&LruCache<u128, f64, KeyHasher>>,
 ) {
+    let algorithm = &job.algorithm;
     liveness::live_into(algorithm, &mut job.live);
     job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
     job.program.compile_live(algorithm, &job.live, F);
@@ -541,6 +592,8 @@ fn prepare<const F: usize>(
     job.per_task.resize(tasks.len(), 0.0);
     job.probes.clear();
     job.probes.resize(tasks.len(), Probe::default());
+    job.ahead.clear();
+    job.ahead.resize(tasks.len(), None);
     // A program whose live part draws random numbers has a noisy fitness: caching its first
     // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
     job.key = (canonical.is_some() && !job.program.is_random()).then(|| {
@@ -552,7 +605,7 @@ fn prepare<const F: usize>(
             }),
             _ => 0,
         };
-        liveness::canonical_key_of_live(algorithm, &job.live) ^ verdicts
+        liveness::canonical_key_of_live(&job.algorithm, &job.live) ^ verdicts
     });
     job.known = match (canonical, job.key) {
         (Some(c), Some(k)) => c.contains(&k),
@@ -561,12 +614,17 @@ fn prepare<const F: usize>(
 }
 
 /// Runs the FEC probe of a job on a range of tasks.
+///
+/// With `ahead`, a task whose probe the cache does not hold also gets its full run now, while
+/// the workers are busy anyway: it will most likely be needed once the cache is consulted in
+/// batch order. Such runs change no result; one that turns out unneeded is dropped uncounted.
 fn probe_range<const F: usize>(
     job: &mut Job,
     tasks: &[Task<F>],
     settings: &EvalSettings,
     range: Range<usize>,
     scratch: &mut Scratch<F>,
+    ahead: Option<(&FecCache, u64)>,
 ) {
     let Some(fec) = settings.fec.as_ref() else {
         return;
@@ -591,10 +649,26 @@ fn probe_range<const F: usize>(
         );
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
-        job.probes[t] = Probe {
+        let probe = Probe {
             hash: fec::probe_hash(&scratch.errors.train, &scratch.errors.valid, task.index, n),
             steps: outcome.train_steps,
             diverged: scratch.errors.train.len() < probe_steps,
         };
+        job.probes[t] = probe;
+        if let Some((cache, seed)) = ahead
+            && !(probe.diverged && !job.program.is_random())
+            && !cache.contains(probe.hash)
+        {
+            job.ahead[t] = Some(execute(
+                &job.program,
+                task,
+                n,
+                task.valid_steps(),
+                settings.max_abs_error,
+                &mut scratch.memory,
+                &mut task_rng(seed, t),
+                None,
+            ));
+        }
     }
 }

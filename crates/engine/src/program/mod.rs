@@ -152,7 +152,7 @@ impl Component {
 }
 
 /// An algorithm: the instructions of Setup, Predict and Learn.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Algorithm {
     /// Setup instructions.
@@ -164,6 +164,23 @@ pub struct Algorithm {
     /// Learn instructions.
     #[serde(default)]
     pub learn: Vec<Instruction>,
+}
+
+impl Clone for Algorithm {
+    fn clone(&self) -> Self {
+        Algorithm {
+            setup: self.setup.clone(),
+            predict: self.predict.clone(),
+            learn: self.learn.clone(),
+        }
+    }
+
+    /// Copies into the existing buffers (no allocation when they are large enough).
+    fn clone_from(&mut self, source: &Self) {
+        self.setup.clone_from(&source.setup);
+        self.predict.clone_from(&source.predict);
+        self.learn.clone_from(&source.learn);
+    }
 }
 
 impl Algorithm {
