@@ -302,7 +302,7 @@ impl Driver {
             search: search.state(),
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
             progress_reports: self.progress_reports,
-            last_best: self.last_best.clone(),
+            last_best: self.last_best,
             reported_at: self.reported_at,
         }
     }

@@ -656,7 +656,7 @@ fn probe_range<const F: usize>(
         };
         job.probes[t] = probe;
         if let Some((cache, seed)) = ahead
-            && !(probe.diverged && !job.program.is_random())
+            && (!probe.diverged || job.program.is_random())
             && !cache.contains(probe.hash)
         {
             job.ahead[t] = Some(execute(
