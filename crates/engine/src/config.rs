@@ -84,7 +84,8 @@ pub struct SearchConfig {
     #[serde(default = "default_max_abs_error")]
     pub max_abs_error: f64,
     /// Children drawn per island and evaluated together (in parallel) before any joins the
-    /// population; 1 is the classic one-at-a-time algorithm.
+    /// population; 1 is the classic one-at-a-time algorithm; 0 (the default) picks a quarter of
+    /// the population, at most 256 (see [`SearchConfig::batch`]).
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
     /// Populations evolving side by side, exchanging migrants in a ring.
@@ -117,6 +118,18 @@ pub struct SearchConfig {
     pub predict: ComponentConfig,
     /// Learn's ops and sizes.
     pub learn: ComponentConfig,
+}
+
+impl SearchConfig {
+    /// The children per island and round: `batch_size`, or when it is 0 a quarter of the
+    /// population (at least 1, at most 256).
+    pub fn batch(&self) -> usize {
+        if self.batch_size == 0 {
+            (self.population_size / 4).clamp(1, 256)
+        } else {
+            self.batch_size
+        }
+    }
 }
 
 /// The search strategy.
@@ -177,7 +190,7 @@ fn default_canonical_cache() -> usize {
     100_000
 }
 fn default_batch_size() -> usize {
-    64
+    0
 }
 fn one_usize() -> usize {
     1
@@ -329,8 +342,8 @@ impl Config {
         )?;
         range(
             "batch_size",
-            (1..=100_000).contains(&s.batch_size),
-            "must be in 1..=100000",
+            s.batch_size <= 100_000,
+            "must be in 0..=100000 (0: a quarter of the population, at most 256)",
         )?;
         range(
             "islands",

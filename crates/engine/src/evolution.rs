@@ -387,7 +387,7 @@ impl<'a, const F: usize> Search<'a, F> {
     /// each with a seed from its island's stream, in order.
     fn draw_slots(&mut self, budget: u64) {
         let p = self.config.population_size;
-        let b = self.config.batch_size.max(1) as u64;
+        let b = self.config.batch() as u64;
         let mut left = budget;
         self.slots.clear();
         for (k, island) in self.islands.iter_mut().enumerate() {

@@ -17,8 +17,8 @@ const SEARCH_TASKS: u64 = 4;
 const TRAIN_EXAMPLES: u64 = 10;
 const MAX_STEPS_PER_INDIVIDUAL: u64 = SEARCH_TASKS * TRAIN_EXAMPLES;
 const POPULATION: u64 = 20;
-/// Children per round (the default batch size).
-const BATCH: u64 = 64;
+/// Children per round (the default batch: a quarter of the population).
+const BATCH: u64 = POPULATION / 4;
 
 /// The demo config made small: P = 20, T = 5, tiny tasks, no stop condition (tests add one).
 const SMALL: &str = r#"
@@ -259,7 +259,7 @@ fn an_interrupt_before_the_start_stops_after_one_round_with_a_best() {
     assert_eq!(s.experiments, 1);
     assert_eq!(
         s.individuals,
-        c.search.batch_size.min(c.search.population_size) as u64
+        c.search.batch().min(c.search.population_size) as u64
     );
     assert!(s.search_fitness.is_finite());
     assert_valid_best(&c, &r.best);

@@ -83,7 +83,7 @@ impl Workers {
     pub(crate) fn for_each<T: Send>(&self, items: &mut [T], f: impl Fn(&mut T) + Sync + Send) {
         match &self.pool {
             None => items.iter_mut().for_each(f),
-            Some(pool) => pool.install(|| items.par_iter_mut().for_each(f)),
+            Some(pool) => pool.install(|| items.par_iter_mut().with_max_len(1).for_each(f)),
         }
     }
 
@@ -99,7 +99,13 @@ impl Workers {
                 out.clear();
                 out.extend(items.iter().map(f));
             }
-            Some(pool) => pool.install(|| items.par_iter().map(f).collect_into_vec(out)),
+            Some(pool) => pool.install(|| {
+                items
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(f)
+                    .collect_into_vec(out)
+            }),
         }
     }
 }
