@@ -129,27 +129,24 @@ pub struct FecState {
     pub stats: FecStats,
 }
 
-/// The LRU cache of fitnesses by probe hash.
-pub struct FecCache {
+/// Shards of the FEC cache; a hash's shard is its top bits.
+pub const SHARDS: usize = 64;
+
+/// The shard a hash lives in.
+#[inline]
+pub fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+/// One shard: an LRU cache of fitnesses by probe hash, with its use counts.
+pub struct Shard {
     entries: LruCache<u64, (f64, u64), KeyHasher>,
     forget_every: u64,
-    /// Hit and miss counts.
+    /// Hit and miss counts of this shard.
     pub stats: FecStats,
 }
 
-impl FecCache {
-    /// An empty cache.
-    pub fn new(config: &FecConfig) -> FecCache {
-        FecCache {
-            entries: LruCache::with_hasher(
-                NonZeroUsize::new(config.cache_size.max(2)).expect("nonzero"),
-                KeyHasher::default(),
-            ),
-            forget_every: config.forget_every,
-            stats: FecStats::default(),
-        }
-    }
-
+impl Shard {
     /// The cached fitness for a hash; a hit moves it to the front and may forget it.
     pub fn lookup(&mut self, hash: u64) -> Option<f64> {
         let Some(entry) = self.entries.get_mut(&hash) else {
@@ -165,46 +162,101 @@ impl FecCache {
         Some(fitness)
     }
 
-    /// Whether the cache holds a hash (the recency order is left as it is).
-    pub fn contains(&self, hash: u64) -> bool {
-        self.entries.contains(&hash)
-    }
-
-    /// Records a fitness, evicting the least recently used entry when full.
+    /// Records a fitness, evicting the shard's least recently used entry when full.
     pub fn insert(&mut self, hash: u64, fitness: f64) {
         self.entries.put(hash, (fitness, 1));
+    }
+}
+
+/// The cache of fitnesses by probe hash: [`SHARDS`] LRU shards of `cache_size / SHARDS` entries.
+///
+/// A hash's fate depends only on the operations on its own shard, so a batch's operations can
+/// run shard by shard, in parallel, each shard in batch order, with the result of one thread.
+pub struct FecCache {
+    shards: Vec<Shard>,
+}
+
+impl FecCache {
+    /// An empty cache.
+    pub fn new(config: &FecConfig) -> FecCache {
+        let per_shard = (config.cache_size / SHARDS).max(2);
+        FecCache {
+            shards: (0..SHARDS)
+                .map(|_| Shard {
+                    entries: LruCache::with_hasher(
+                        NonZeroUsize::new(per_shard).expect("nonzero"),
+                        KeyHasher::default(),
+                    ),
+                    forget_every: config.forget_every,
+                    stats: FecStats::default(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The shards, to be worked on one thread each.
+    pub fn shards_mut(&mut self) -> &mut [Shard] {
+        &mut self.shards
+    }
+
+    /// The cached fitness for a hash; a hit moves it to the front and may forget it.
+    pub fn lookup(&mut self, hash: u64) -> Option<f64> {
+        self.shards[shard_of(hash)].lookup(hash)
+    }
+
+    /// Records a fitness, evicting the least recently used entry of its shard when full.
+    pub fn insert(&mut self, hash: u64, fitness: f64) {
+        self.shards[shard_of(hash)].insert(hash, fitness)
+    }
+
+    /// Whether the cache holds a hash (the recency order is left as it is).
+    pub fn contains(&self, hash: u64) -> bool {
+        self.shards[shard_of(hash)].entries.contains(&hash)
+    }
+
+    /// Hit and miss counts over all shards.
+    pub fn stats(&self) -> FecStats {
+        self.shards
+            .iter()
+            .fold(FecStats::default(), |a, s| FecStats {
+                hits: a.hits + s.stats.hits,
+                misses: a.misses + s.stats.misses,
+            })
     }
 
     /// The entries and counts, for a checkpoint.
     pub fn state(&self) -> FecState {
         FecState {
             entries: self
-                .entries
+                .shards
                 .iter()
-                .rev()
-                .map(|(&h, &(f, uses))| (h, f, uses))
+                .flat_map(|s| s.entries.iter().rev().map(|(&h, &(f, uses))| (h, f, uses)))
                 .collect(),
-            stats: self.stats,
+            stats: self.stats(),
         }
     }
 
     /// Puts back the entries and counts of [`FecCache::state`].
     pub fn restore(&mut self, state: &FecState) {
-        self.entries.clear();
-        for &(h, f, uses) in &state.entries {
-            self.entries.put(h, (f, uses));
+        for s in &mut self.shards {
+            s.entries.clear();
+            s.stats = FecStats::default();
         }
-        self.stats = state.stats;
+        for &(h, f, uses) in &state.entries {
+            self.shards[shard_of(h)].entries.put(h, (f, uses));
+        }
+        // The counts are kept whole in the first shard; only their sum is ever read.
+        self.shards[0].stats = state.stats;
     }
 
     /// Number of entries held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.shards.iter().map(|s| s.entries.len()).sum()
     }
 
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 }
 
@@ -244,7 +296,7 @@ mod tests {
         assert_eq!(c.lookup(2), None);
         assert_eq!(c.lookup(1), Some(0.1));
         assert_eq!(c.lookup(3), Some(0.3));
-        assert_eq!(c.stats, FecStats { hits: 3, misses: 1 });
+        assert_eq!(c.stats(), FecStats { hits: 3, misses: 1 });
     }
 
     #[test]

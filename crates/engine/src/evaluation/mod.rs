@@ -173,7 +173,12 @@ pub struct Evaluator<const F: usize> {
     /// (job, task) pairs answered by a full run of an earlier pending pair of the batch.
     copies: Vec<(usize, usize, usize)>,
     batch_keys: HashMap<u128, usize, KeyHasher>,
-    batch_hashes: HashMap<u64, usize, KeyHasher>,
+    /// This stage's FEC operations in batch order, their decisions, and each one's place in
+    /// `pending`.
+    ops: Vec<FecOp>,
+    decisions: Vec<Decision>,
+    pending_of: Vec<usize>,
+    shard_work: Vec<ShardWork>,
     /// Training steps run so far, FEC probes included.
     pub train_steps: u64,
     /// Evaluations answered by the canonical-program cache.
@@ -218,7 +223,10 @@ impl<const F: usize> Evaluator<F> {
             outcomes: Vec::new(),
             copies: Vec::new(),
             batch_keys: HashMap::default(),
-            batch_hashes: HashMap::default(),
+            ops: Vec::new(),
+            decisions: Vec::new(),
+            pending_of: Vec::new(),
+            shard_work: (0..fec::SHARDS).map(|_| ShardWork::default()).collect(),
             canonical_hits: 0,
             instructions: 0,
             tasks,
@@ -250,7 +258,7 @@ impl<const F: usize> Evaluator<F> {
 
     /// FEC hit and miss counts (zero without FEC).
     pub fn fec_stats(&self) -> FecStats {
-        self.fec.as_ref().map(|c| c.stats).unwrap_or_default()
+        self.fec.as_ref().map(FecCache::stats).unwrap_or_default()
     }
 
     /// The caches and counters, for a checkpoint.
@@ -358,7 +366,10 @@ impl<const F: usize> Evaluator<F> {
             outcomes,
             copies,
             batch_keys,
-            batch_hashes,
+            ops,
+            decisions,
+            pending_of,
+            shard_work,
             ..
         } = self;
         let jobs = &mut jobs[..n];
@@ -423,35 +434,57 @@ impl<const F: usize> Evaluator<F> {
                     self.instructions += job.instructions;
                 }
             }
-            // FEC lookups in batch order; what is left needs a full run.
+            // FEC lookups in batch order, shard by shard (in parallel); what is left needs a
+            // full run.
             pending.clear();
             copies.clear();
-            batch_hashes.clear();
-            for (i, job) in jobs.iter_mut().enumerate() {
-                if job.standing != Standing::Active {
-                    continue;
+            match fec.as_mut() {
+                None => {
+                    for (i, job) in jobs.iter().enumerate() {
+                        if job.standing == Standing::Active {
+                            pending.extend(range.clone().map(|t| (i, t)));
+                        }
+                    }
                 }
-                for t in range.clone() {
-                    let Some(cache) = fec.as_mut() else {
-                        pending.push((i, t));
-                        continue;
-                    };
-                    let probe = job.probes[t];
-                    if let Some(&p) = batch_hashes.get(&probe.hash) {
-                        cache.stats.hits += 1;
-                        copies.push((i, t, p));
-                    } else if let Some(f) = cache.lookup(probe.hash) {
-                        job.per_task[t] = f;
-                    } else if probe.diverged && !job.program.is_random() {
-                        // A deterministic program that diverged within the probe diverges at the
-                        // same step of the full run's first epoch: fitness 0, and the skipped
-                        // run's steps counted as taken.
-                        self.train_steps += probe.steps;
-                        cache.insert(probe.hash, 0.0);
-                        job.per_task[t] = 0.0;
-                    } else {
-                        batch_hashes.insert(probe.hash, pending.len());
-                        pending.push((i, t));
+                Some(cache) => {
+                    ops.clear();
+                    for (i, job) in jobs.iter().enumerate() {
+                        if job.standing != Standing::Active {
+                            continue;
+                        }
+                        for t in range.clone() {
+                            let probe = job.probes[t];
+                            ops.push(FecOp {
+                                job: i,
+                                task: t,
+                                hash: probe.hash,
+                                steps: probe.steps,
+                                diverged: probe.diverged && !job.program.is_random(),
+                            });
+                        }
+                    }
+                    decide_fec(cache, ops, shard_work, decisions, workers);
+                    pending_of.clear();
+                    pending_of.resize(ops.len(), usize::MAX);
+                    for (k, (op, decision)) in ops.iter().zip(decisions.iter()).enumerate() {
+                        let job = &mut jobs[op.job];
+                        match *decision {
+                            Decision::Hit(f) => job.per_task[op.task] = f,
+                            Decision::Diverged => {
+                                // A deterministic program that diverged within the probe
+                                // diverges at the same step of the full run's first epoch:
+                                // fitness 0, and the skipped run's steps counted as taken.
+                                self.train_steps += op.steps;
+                                job.per_task[op.task] = 0.0;
+                            }
+                            Decision::Run => {
+                                pending_of[k] = pending.len();
+                                pending.push((op.job, op.task));
+                            }
+                            Decision::SameAs(first) => {
+                                copies.push((op.job, op.task, pending_of[first]));
+                            }
+                        }
                     }
                 }
             }
@@ -491,9 +524,14 @@ impl<const F: usize> Evaluator<F> {
                 job.per_task[t] = outcome.fitness;
                 self.train_steps += outcome.train_steps;
                 self.instructions += outcome.instructions(&job.program);
-                if let Some(cache) = fec.as_mut() {
-                    cache.insert(job.probes[t].hash, outcome.fitness);
-                }
+            }
+            if let Some(cache) = fec.as_mut() {
+                let jobs = &*jobs;
+                let results = pending
+                    .iter()
+                    .zip(outcomes.iter())
+                    .map(|(&(i, t), o)| (jobs[i].probes[t].hash, o.fitness));
+                insert_fec(cache, results, shard_work, workers);
             }
             for &(i, t, p) in copies.iter() {
                 jobs[i].per_task[t] = outcomes[p].fitness;
@@ -671,4 +709,107 @@ fn probe_range<const F: usize>(
             ));
         }
     }
+}
+
+/// One FEC lookup of a batch: a member's probe on a task.
+#[derive(Debug, Clone, Copy)]
+struct FecOp {
+    job: usize,
+    task: usize,
+    hash: u64,
+    /// Training steps of the probe.
+    steps: u64,
+    /// A deterministic program that diverged within the probe.
+    diverged: bool,
+}
+
+/// What the cache decided for one [`FecOp`].
+#[derive(Debug, Clone, Copy, Default)]
+enum Decision {
+    /// The cache held the fitness.
+    Hit(f64),
+    /// Diverged within the probe: fitness 0 (now cached).
+    Diverged,
+    /// Needs a full run.
+    #[default]
+    Run,
+    /// The same probe as an earlier operation of the batch that needs a full run: its result.
+    SameAs(usize),
+}
+
+/// One shard's part of a batch: its operations (indices into the batch's list) in order, and
+/// what it decided (reused between batches).
+#[derive(Default)]
+struct ShardWork {
+    ops: Vec<usize>,
+    decided: Vec<(usize, Decision)>,
+    first_run: HashMap<u64, usize, KeyHasher>,
+    inserts: Vec<(u64, f64)>,
+}
+
+/// Decides every operation of a batch, each shard on its own in batch order (in parallel).
+fn decide_fec(
+    cache: &mut FecCache,
+    ops: &[FecOp],
+    work: &mut [ShardWork],
+    decisions: &mut Vec<Decision>,
+    workers: &Workers,
+) {
+    for w in work.iter_mut() {
+        w.ops.clear();
+        w.decided.clear();
+        w.first_run.clear();
+    }
+    for (k, op) in ops.iter().enumerate() {
+        work[fec::shard_of(op.hash)].ops.push(k);
+    }
+    let mut pairs: Vec<(&mut fec::Shard, &mut ShardWork)> =
+        cache.shards_mut().iter_mut().zip(work.iter_mut()).collect();
+    workers.for_each(&mut pairs, |(shard, w)| {
+        for &k in &w.ops {
+            let op = ops[k];
+            let decision = if let Some(&first) = w.first_run.get(&op.hash) {
+                shard.stats.hits += 1;
+                Decision::SameAs(first)
+            } else if let Some(f) = shard.lookup(op.hash) {
+                Decision::Hit(f)
+            } else if op.diverged {
+                shard.insert(op.hash, 0.0);
+                Decision::Diverged
+            } else {
+                w.first_run.insert(op.hash, k);
+                Decision::Run
+            };
+            w.decided.push((k, decision));
+        }
+    });
+    decisions.clear();
+    decisions.resize(ops.len(), Decision::Run);
+    for w in work.iter() {
+        for &(k, d) in &w.decided {
+            decisions[k] = d;
+        }
+    }
+}
+
+/// Caches the fitnesses of a batch's full runs, each shard in batch order (in parallel).
+fn insert_fec(
+    cache: &mut FecCache,
+    results: impl Iterator<Item = (u64, f64)>,
+    work: &mut [ShardWork],
+    workers: &Workers,
+) {
+    for w in work.iter_mut() {
+        w.inserts.clear();
+    }
+    for (hash, fitness) in results {
+        work[fec::shard_of(hash)].inserts.push((hash, fitness));
+    }
+    let mut pairs: Vec<(&mut fec::Shard, &mut ShardWork)> =
+        cache.shards_mut().iter_mut().zip(work.iter_mut()).collect();
+    workers.for_each(&mut pairs, |(shard, w)| {
+        for &(hash, fitness) in &w.inserts {
+            shard.insert(hash, fitness);
+        }
+    });
 }
