@@ -92,6 +92,15 @@ struct Scratch<const F: usize> {
     errors: Errors,
 }
 
+impl<const F: usize> Scratch<F> {
+    fn new(sizes: MemorySizes) -> Self {
+        Scratch {
+            memory: Memory::new(sizes),
+            errors: Errors::default(),
+        }
+    }
+}
+
 /// What the FEC probe of one task found.
 #[derive(Debug, Clone, Copy, Default)]
 struct Probe {
@@ -126,8 +135,6 @@ struct Job {
     program: Program,
     cost: Option<Cost>,
     key: Option<u128>,
-    /// The canonical cache held the key when the batch began.
-    known: bool,
     probes: Vec<Probe>,
     /// Full runs made ahead of the cache decisions, for tasks whose probe the cache did not
     /// hold when the batch began.
@@ -165,7 +172,9 @@ pub struct Evaluator<const F: usize> {
     fec: Option<FecCache>,
     canonical: Option<LruCache<u128, f64, KeyHasher>>,
     workers: Workers,
-    scratch: Vec<Mutex<Scratch<F>>>,
+    /// One per worker, made by that worker on first use (so that its buffers come from the
+    /// worker's own allocation arena, away from the other workers' cache lines).
+    scratch: Vec<Mutex<Option<Scratch<F>>>>,
     jobs: Vec<Job>,
     /// (job, task) pairs needing a full run, and their outcomes.
     pending: Vec<(usize, usize)>,
@@ -206,14 +215,7 @@ impl<const F: usize> Evaluator<F> {
         let fec = settings.fec.as_ref().map(FecCache::new);
         let canonical = NonZeroUsize::new(settings.canonical_cache)
             .map(|n| LruCache::with_hasher(n, KeyHasher::default()));
-        let scratch = (0..workers.threads())
-            .map(|_| {
-                Mutex::new(Scratch {
-                    memory: Memory::new(settings.sizes),
-                    errors: Errors::default(),
-                })
-            })
-            .collect();
+        let scratch = (0..workers.threads()).map(|_| Mutex::new(None)).collect();
         Evaluator {
             canonical,
             workers,
@@ -374,25 +376,16 @@ impl<const F: usize> Evaluator<F> {
         } = self;
         let jobs = &mut jobs[..n];
         let (tasks, settings, scratch, workers) = (&*tasks, &*settings, &*scratch, &*workers);
-        let first = stages.first().cloned().unwrap_or(0..0);
 
-        // Compile the live part, key it, and probe the first stage's tasks, in parallel.
+        // Make the members, compile their live parts and key them, in parallel.
         {
-            let canonical = canonical.as_ref();
-            let use_fec = fec.is_some();
             let mut indexed: Vec<(usize, &mut Job)> = jobs.iter_mut().enumerate().collect();
-            let ahead = fec.as_ref().filter(|_| workers.threads() > 1);
+            let keyed = canonical.is_some();
             workers.for_each(&mut indexed, |(i, job)| {
                 job.seed = make(*i, &mut job.algorithm);
                 job.error = job.algorithm.check(&settings.sizes).err();
-                if job.error.is_some() {
-                    return;
-                }
-                prepare(job, tasks, settings, canonical);
-                if use_fec && !job.known {
-                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
-                    let ahead = ahead.map(|c| (c, job.seed));
-                    probe_range(job, tasks, settings, first.clone(), &mut s, ahead);
+                if job.error.is_none() {
+                    prepare(job, tasks, settings, keyed);
                 }
             });
         }
@@ -414,20 +407,21 @@ impl<const F: usize> Evaluator<F> {
                 batch_keys.insert(key, i);
             }
         }
-        for job in jobs.iter() {
-            self.train_steps += job.steps;
-            self.instructions += job.instructions;
-        }
 
         for (stage, range) in stages.iter().enumerate() {
-            if stage > 0 && fec.is_some() {
+            // Probe the members still going (a repeat of an earlier member waits for its
+            // result instead), in parallel.
+            if fec.is_some() {
+                let ahead = fec.as_ref().filter(|_| workers.threads() > 1);
                 let mut active: Vec<&mut Job> = jobs
                     .iter_mut()
                     .filter(|j| j.standing == Standing::Active)
                     .collect();
                 workers.for_each(&mut active, |job| {
-                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
-                    probe_range(job, tasks, settings, range.clone(), &mut s, None);
+                    let mut guard = scratch[workers.index()].lock().expect("scratch lock");
+                    let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
+                    let ahead = ahead.map(|c| (c, job.seed));
+                    probe_range(job, tasks, settings, range.clone(), s, ahead);
                 });
                 for job in active {
                     self.train_steps += job.steps;
@@ -505,7 +499,8 @@ impl<const F: usize> Evaluator<F> {
                         return outcome;
                     }
                     let task = &tasks[t];
-                    let mut s = scratch[workers.index()].lock().expect("scratch lock");
+                    let mut guard = scratch[workers.index()].lock().expect("scratch lock");
+                    let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     let mut rng = task_rng(job.seed, t);
                     execute(
                         &job.program,
@@ -576,7 +571,8 @@ impl<const F: usize> Evaluator<F> {
     ) -> Result<Vec<f64>, String> {
         let program = Program::compile(algorithm, &self.settings.sizes, F)?;
         let cost = self.settings.budget.map(|_| Cost::of_algorithm(algorithm));
-        let mut s = self.scratch[0].lock().expect("scratch lock");
+        let mut guard = self.scratch[0].lock().expect("scratch lock");
+        let s = guard.get_or_insert_with(|| Scratch::new(self.settings.sizes));
         let mut fitnesses = Vec::with_capacity(range.len());
         for t in range {
             let task = &self.tasks[t];
@@ -611,13 +607,8 @@ fn train_examples<const F: usize>(
     }
 }
 
-/// Compiles a job's live part and computes its canonical key.
-fn prepare<const F: usize>(
-    job: &mut Job,
-    tasks: &[Task<F>],
-    settings: &EvalSettings,
-    canonical: Option<&LruCache<u128, f64, KeyHasher>>,
-) {
+/// Compiles a job's live part and computes its canonical key (when `keyed`).
+fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSettings, keyed: bool) {
     let algorithm = &job.algorithm;
     liveness::live_into(algorithm, &mut job.live);
     job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
@@ -634,7 +625,7 @@ fn prepare<const F: usize>(
     job.ahead.resize(tasks.len(), None);
     // A program whose live part draws random numbers has a noisy fitness: caching its first
     // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
-    job.key = (canonical.is_some() && !job.program.is_random()).then(|| {
+    job.key = (keyed && !job.program.is_random()).then(|| {
         // The budget judges the unpruned algorithm, so its verdicts are part of the key.
         let verdicts = match (settings.budget, job.cost) {
             (Some(b), Some(c)) => tasks.iter().fold(1u128, |acc, t| {
@@ -645,10 +636,6 @@ fn prepare<const F: usize>(
         };
         liveness::canonical_key_of_live(&job.algorithm, &job.live) ^ verdicts
     });
-    job.known = match (canonical, job.key) {
-        (Some(c), Some(k)) => c.contains(&k),
-        _ => false,
-    };
 }
 
 /// Runs the FEC probe of a job on a range of tasks.
