@@ -59,6 +59,15 @@ pub struct IslandProgress {
 }
 
 impl Progress {
+    /// The report with its wall-clock figures zeroed: what the config and seed alone decide.
+    pub fn timeless(&self) -> Progress {
+        Progress {
+            elapsed_seconds: 0.0,
+            individuals_per_second: 0.0,
+            ..self.clone()
+        }
+    }
+
     /// The fraction of FEC lookups that hit.
     pub fn fec_hit_rate(&self) -> f64 {
         let total = self.fec_hits + self.fec_misses;

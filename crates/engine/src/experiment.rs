@@ -53,6 +53,16 @@ pub struct Summary {
     pub interrupted: bool,
 }
 
+impl Summary {
+    /// The summary with its wall-clock time zeroed: what the config and seed alone decide.
+    pub fn timeless(&self) -> Summary {
+        Summary {
+            elapsed_seconds: 0.0,
+            ..self.clone()
+        }
+    }
+}
+
 /// The result of one experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentResult {

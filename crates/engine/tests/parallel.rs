@@ -7,7 +7,7 @@ use automl_zero_engine::config::Config;
 use automl_zero_engine::evaluation::Workers;
 use automl_zero_engine::evolution::Progress;
 use automl_zero_engine::experiment::{
-    ExperimentResult, Observer, RunOptions, RunResult, RunState, Summary, run,
+    ExperimentResult, Observer, RunOptions, RunResult, RunState, run,
 };
 use automl_zero_engine::program::Algorithm;
 use std::path::Path;
@@ -107,35 +107,14 @@ fn run_with(
     run(config, Path::new("."), options, recorder, resume).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn timeless(s: &Summary) -> Summary {
-    Summary {
-        elapsed_seconds: 0.0,
-        ..s.clone()
-    }
-}
-
-/// Progress without its timings.
-fn timeless_progress(p: &[Progress]) -> Vec<Progress> {
-    p.iter()
-        .map(|p| Progress {
-            elapsed_seconds: 0.0,
-            individuals_per_second: 0.0,
-            ..p.clone()
-        })
-        .collect()
-}
-
 fn assert_same_run(config: &Config) {
     let mut one = Recorder::default();
     let mut two = Recorder::default();
     let a = run_with(config, 1, &mut one, None);
     let b = run_with(config, 2, &mut two, None);
-    assert_eq!(timeless(&a.summary), timeless(&b.summary));
+    assert_eq!(a.summary.timeless(), b.summary.timeless());
     assert_eq!(a.best.to_string(), b.best.to_string());
-    assert_eq!(
-        timeless_progress(&one.progress),
-        timeless_progress(&two.progress)
-    );
+    assert_eq!(timeless(&one.progress), timeless(&two.progress));
     assert_eq!(one.experiments, two.experiments);
     assert!(a.summary.fec_hits > 0 && a.summary.canonical_hits > 0);
 }
@@ -171,10 +150,7 @@ fn batch_size_is_part_of_the_algorithm() {
     let x = run_with(&config(&["search.batch_size=1"]), 1, &mut a, None);
     let y = run_with(&config(&["search.batch_size=16"]), 1, &mut b, None);
     assert_eq!(x.summary.individuals, y.summary.individuals);
-    assert_ne!(
-        timeless_progress(&a.progress),
-        timeless_progress(&b.progress)
-    );
+    assert_ne!(timeless(&a.progress), timeless(&b.progress));
 }
 
 #[test]
@@ -194,10 +170,7 @@ fn migration_copies_the_best_into_the_next_island() {
     let mut b = Recorder::default();
     run_with(&with, 1, &mut a, None);
     run_with(&without, 1, &mut b, None);
-    assert_ne!(
-        timeless_progress(&a.progress),
-        timeless_progress(&b.progress)
-    );
+    assert_ne!(timeless(&a.progress), timeless(&b.progress));
     // After migrations, an island's best is never below the best its neighbour sent it, so
     // the two islands' bests agree more often than not at the reports.
     let close = a
@@ -243,15 +216,12 @@ fn assert_resume_matches(overrides: &[&str], threads_after: usize) {
     // ...and carry on: the end is the never-stopped run's.
     let mut second = Recorder::default();
     let resumed = run_with(&back.config, threads_after, &mut second, Some(back.state));
-    assert_eq!(timeless(&resumed.summary), timeless(&never_stopped.summary));
+    assert_eq!(resumed.summary.timeless(), never_stopped.summary.timeless());
     assert_eq!(resumed.best.to_string(), never_stopped.best.to_string());
     let kept = first.checkpoints[0].progress_reports as usize;
     let mut joined = first.progress[..kept].to_vec();
     joined.extend(second.progress.iter().cloned());
-    assert_eq!(
-        timeless_progress(&joined),
-        timeless_progress(&whole.progress)
-    );
+    assert_eq!(timeless(&joined), timeless(&whole.progress));
 }
 
 #[test]
@@ -324,5 +294,10 @@ fn a_damaged_checkpoint_is_refused_by_name_and_the_previous_one_stays_usable() {
     let resumed = run_with(&back.config, 1, &mut again, Some(back.state));
     let mut whole = Recorder::default();
     let never_stopped = run_with(&c, 1, &mut whole, None);
-    assert_eq!(timeless(&resumed.summary), timeless(&never_stopped.summary));
+    assert_eq!(resumed.summary.timeless(), never_stopped.summary.timeless());
+}
+
+/// Progress reports without their wall-clock figures.
+fn timeless(p: &[Progress]) -> Vec<Progress> {
+    p.iter().map(Progress::timeless).collect()
 }

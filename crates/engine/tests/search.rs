@@ -4,7 +4,7 @@
 use automl_zero_engine::config::Config;
 use automl_zero_engine::evolution::{Progress, StopReason};
 use automl_zero_engine::experiment::{
-    ExperimentResult, Observer, RunOptions, RunResult, Silent, Summary, run,
+    ExperimentResult, Observer, RunOptions, RunResult, Silent, run,
 };
 use automl_zero_engine::program::Algorithm;
 use std::path::Path;
@@ -120,25 +120,6 @@ fn run_recorded(config: &Config) -> (RunResult, Recorder) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     (result, recorder)
-}
-
-/// The summary without its wall-clock time.
-fn timeless(s: &Summary) -> Summary {
-    Summary {
-        elapsed_seconds: 0.0,
-        ..s.clone()
-    }
-}
-
-/// Progress without wall-clock figures.
-fn timeless_progress(p: &[Progress]) -> Vec<Progress> {
-    p.iter()
-        .map(|p| Progress {
-            elapsed_seconds: 0.0,
-            individuals_per_second: 0.0,
-            ..p.clone()
-        })
-        .collect()
 }
 
 fn assert_valid_best(config: &Config, best: &Algorithm) {
@@ -299,13 +280,10 @@ fn the_same_seed_reproduces_the_run() {
     ]);
     let (a, ra) = run_recorded(&c);
     let (b, rb) = run_recorded(&c);
-    assert_eq!(timeless(&a.summary), timeless(&b.summary));
+    assert_eq!(a.summary.timeless(), b.summary.timeless());
     assert_eq!(a.best, b.best);
     assert_eq!(a.best.to_string(), b.best.to_string());
-    assert_eq!(
-        timeless_progress(&ra.progress),
-        timeless_progress(&rb.progress)
-    );
+    assert_eq!(timeless(&ra.progress), timeless(&rb.progress));
     assert_eq!(ra.experiments, rb.experiments);
     assert_eq!(a.summary.experiments, 2);
     assert!(a.summary.fec_hits + a.summary.fec_misses > 0);
@@ -316,7 +294,7 @@ fn the_same_seed_reproduces_a_train_steps_limited_run() {
     let c = config(&["search.max_train_steps=5000"]);
     let a = run_silent(&c);
     let b = run_silent(&c);
-    assert_eq!(timeless(&a.summary), timeless(&b.summary));
+    assert_eq!(a.summary.timeless(), b.summary.timeless());
     assert_eq!(a.best, b.best);
 }
 
@@ -346,7 +324,7 @@ fn random_search_runs() {
     );
     // Reproducible as well.
     let again = run_silent(&c);
-    assert_eq!(timeless(&again.summary), timeless(s));
+    assert_eq!(again.summary.timeless(), s.timeless());
     assert_eq!(again.best, r.best);
 }
 
@@ -443,4 +421,9 @@ fn every_search_test_config_checks() {
         let leaf = key.rsplit('.').next().unwrap();
         assert!(e.contains(leaf), "{bad}: {e}");
     }
+}
+
+/// Progress reports without their wall-clock figures.
+fn timeless(p: &[Progress]) -> Vec<Progress> {
+    p.iter().map(Progress::timeless).collect()
 }

@@ -248,16 +248,6 @@ impl<const F: usize> Evaluator<F> {
         &self.settings
     }
 
-    /// The number of worker threads.
-    pub fn threads(&self) -> usize {
-        self.workers.threads()
-    }
-
-    /// The worker threads.
-    pub fn workers(&self) -> &Workers {
-        &self.workers
-    }
-
     /// FEC hit and miss counts (zero without FEC).
     pub fn fec_stats(&self) -> FecStats {
         self.fec.as_ref().map(FecCache::stats).unwrap_or_default()
@@ -498,19 +488,16 @@ impl<const F: usize> Evaluator<F> {
                     if let Some(outcome) = job.ahead[t] {
                         return outcome;
                     }
-                    let task = &tasks[t];
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
-                    let mut rng = task_rng(job.seed, t);
-                    execute(
+                    full_run(
                         &job.program,
-                        task,
-                        train_examples(settings, job.cost, task),
-                        task.valid_steps(),
-                        settings.max_abs_error,
+                        job.cost,
+                        tasks,
+                        t,
+                        job.seed,
+                        settings,
                         &mut s.memory,
-                        &mut rng,
-                        None,
                     )
                 });
             }
@@ -575,16 +562,14 @@ impl<const F: usize> Evaluator<F> {
         let s = guard.get_or_insert_with(|| Scratch::new(self.settings.sizes));
         let mut fitnesses = Vec::with_capacity(range.len());
         for t in range {
-            let task = &self.tasks[t];
-            let outcome = execute(
+            let outcome = full_run(
                 &program,
-                task,
-                train_examples(&self.settings, cost, task),
-                task.valid_steps(),
-                self.settings.max_abs_error,
+                cost,
+                &self.tasks,
+                t,
+                seed,
+                &self.settings,
                 &mut s.memory,
-                &mut task_rng(seed, t),
-                None,
             );
             self.train_steps += outcome.train_steps;
             self.instructions += outcome.instructions(&program);
@@ -605,6 +590,30 @@ fn train_examples<const F: usize>(
         (Some(budget), Some(cost)) => budget.train_examples(cost, max_train),
         _ => max_train,
     }
+}
+
+/// The full run of a program on task `t`: its budgeted training examples, every validation
+/// example, and the random stream of the individual's `seed` on that task.
+fn full_run<const F: usize>(
+    program: &Program,
+    cost: Option<Cost>,
+    tasks: &[Task<F>],
+    t: usize,
+    seed: u64,
+    settings: &EvalSettings,
+    memory: &mut Memory<F>,
+) -> Outcome {
+    let task = &tasks[t];
+    execute(
+        program,
+        task,
+        train_examples(settings, cost, task),
+        task.valid_steps(),
+        settings.max_abs_error,
+        memory,
+        &mut task_rng(seed, t),
+        None,
+    )
 }
 
 /// Compiles a job's live part and computes its canonical key (when `keyed`).
@@ -684,15 +693,14 @@ fn probe_range<const F: usize>(
             && (!probe.diverged || job.program.is_random())
             && !cache.contains(probe.hash)
         {
-            job.ahead[t] = Some(execute(
+            job.ahead[t] = Some(full_run(
                 &job.program,
-                task,
-                n,
-                task.valid_steps(),
-                settings.max_abs_error,
+                job.cost,
+                tasks,
+                t,
+                seed,
+                settings,
                 &mut scratch.memory,
-                &mut task_rng(seed, t),
-                None,
             ));
         }
     }
