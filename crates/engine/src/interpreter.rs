@@ -128,6 +128,15 @@ impl Program {
         &self.parts[c as usize]
     }
 
+    /// The estimated cost of one training step (Predict and Learn), in the op table's units.
+    pub fn step_cost(&self) -> u64 {
+        [Component::Predict, Component::Learn]
+            .iter()
+            .flat_map(|&c| self.part(c))
+            .map(|code| code.op.info().cost)
+            .sum()
+    }
+
     /// Whether any instruction draws random numbers.
     pub fn is_random(&self) -> bool {
         self.random

@@ -96,13 +96,16 @@ impl FecStats {
     }
 }
 
-/// A hasher for keys that are already well-mixed hashes: it keeps their low 64 bits.
+/// A hasher for keys that are already well-mixed hashes: one multiply of their low 64 bits.
+///
+/// The multiply matters: a FEC shard holds only hashes with the same top bits, and the hash
+/// table takes its per-entry tag from the top bits, so unmixed keys would all share a tag.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PassThrough(u64);
 
 impl std::hash::Hasher for PassThrough {
     fn finish(&self) -> u64 {
-        self.0
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {

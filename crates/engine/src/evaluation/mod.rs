@@ -127,6 +127,8 @@ enum Standing {
 #[derive(Default)]
 #[repr(align(128))]
 struct Job {
+    /// The member's place in its batch.
+    index: usize,
     /// The member (made by the batch's maker, or copied in).
     algorithm: Algorithm,
     /// The seed of its random ops.
@@ -182,6 +184,9 @@ pub struct Evaluator<const F: usize> {
     /// (job, task) pairs answered by a full run of an earlier pending pair of the batch.
     copies: Vec<(usize, usize, usize)>,
     batch_keys: HashMap<u128, usize, KeyHasher>,
+    /// For each probe hash of this stage that the cache lacked, the earliest member (in batch
+    /// order) known so far to have it: only that member's full run is made ahead.
+    claims: Mutex<HashMap<u64, usize, KeyHasher>>,
     /// This stage's FEC operations in batch order, their decisions, and each one's place in
     /// `pending`.
     ops: Vec<FecOp>,
@@ -225,6 +230,7 @@ impl<const F: usize> Evaluator<F> {
             outcomes: Vec::new(),
             copies: Vec::new(),
             batch_keys: HashMap::default(),
+            claims: Mutex::default(),
             ops: Vec::new(),
             decisions: Vec::new(),
             pending_of: Vec::new(),
@@ -358,6 +364,7 @@ impl<const F: usize> Evaluator<F> {
             outcomes,
             copies,
             batch_keys,
+            claims,
             ops,
             decisions,
             pending_of,
@@ -372,6 +379,7 @@ impl<const F: usize> Evaluator<F> {
             let mut indexed: Vec<(usize, &mut Job)> = jobs.iter_mut().enumerate().collect();
             let keyed = canonical.is_some();
             workers.for_each(&mut indexed, |(i, job)| {
+                job.index = *i;
                 job.seed = make(*i, &mut job.algorithm);
                 job.error = job.algorithm.check(&settings.sizes).err();
                 if job.error.is_none() {
@@ -402,15 +410,19 @@ impl<const F: usize> Evaluator<F> {
             // Probe the members still going (a repeat of an earlier member waits for its
             // result instead), in parallel.
             if fec.is_some() {
-                let ahead = fec.as_ref().filter(|_| workers.threads() > 1);
+                let cache = fec.as_ref().filter(|_| workers.threads() > 1);
+                claims.get_mut().expect("claims lock").clear();
+                let claims = &*claims;
                 let mut active: Vec<&mut Job> = jobs
                     .iter_mut()
                     .filter(|j| j.standing == Standing::Active)
                     .collect();
+                // The costliest first, so that the stage does not end waiting for one.
+                active.sort_unstable_by_key(|j| std::cmp::Reverse(j.program.step_cost()));
                 workers.for_each(&mut active, |job| {
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
-                    let ahead = ahead.map(|c| (c, job.seed));
+                    let ahead = cache.map(|cache| Ahead { cache, claims });
                     probe_range(job, tasks, settings, range.clone(), s, ahead);
                 });
                 for job in active {
@@ -658,7 +670,7 @@ fn probe_range<const F: usize>(
     settings: &EvalSettings,
     range: Range<usize>,
     scratch: &mut Scratch<F>,
-    ahead: Option<(&FecCache, u64)>,
+    ahead: Option<Ahead>,
 ) {
     let Some(fec) = settings.fec.as_ref() else {
         return;
@@ -689,19 +701,43 @@ fn probe_range<const F: usize>(
             diverged: scratch.errors.train.len() < probe_steps,
         };
         job.probes[t] = probe;
-        if let Some((cache, seed)) = ahead
+        if let Some(ahead) = &ahead
             && (!probe.diverged || job.program.is_random())
-            && !cache.contains(probe.hash)
+            && !ahead.cache.contains(probe.hash)
+            && ahead.claim(probe.hash, job.index)
         {
             job.ahead[t] = Some(full_run(
                 &job.program,
                 job.cost,
                 tasks,
                 t,
-                seed,
+                job.seed,
                 settings,
                 &mut scratch.memory,
             ));
+        }
+    }
+}
+
+/// What a probe needs to decide whether to make a full run ahead of the cache decisions.
+struct Ahead<'a> {
+    /// The cache as the stage began.
+    cache: &'a FecCache,
+    /// The earliest member seen so far for each missing hash.
+    claims: &'a Mutex<HashMap<u64, usize, KeyHasher>>,
+}
+
+impl Ahead<'_> {
+    /// Whether member `index` should run ahead for `hash`: not when an earlier member of the
+    /// batch has the same hash, since only the earliest one's run will be used.
+    fn claim(&self, hash: u64, index: usize) -> bool {
+        let mut claims = self.claims.lock().expect("claims lock");
+        match claims.get(&hash) {
+            Some(&first) if first < index => false,
+            _ => {
+                claims.insert(hash, index);
+                true
+            }
         }
     }
 }
