@@ -37,6 +37,11 @@ pub struct BenchArgs {
     /// Print one JSON object with every run and the medians.
     #[arg(long)]
     json: bool,
+    /// Measure the speed-up of --threads over one thread: each repeat runs on one thread and
+    /// then on --threads, back to back, so that both see the machine in the same state; prints
+    /// both medians and the median of the per-repeat ratios.
+    #[arg(long)]
+    speedup: bool,
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -68,13 +73,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         args.data_dir.as_deref(),
     )?;
     let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
-    let mut runs: Vec<BenchRun> = Vec::new();
-    for i in 0..args.repeats {
-        let r = bench(&config, &base_dir, args.individuals, args.seed, &workers)?;
+    let measure = |workers: &Workers, i: usize| -> Result<BenchRun> {
+        let r = bench(&config, &base_dir, args.individuals, args.seed, workers)?;
         if !args.json {
             println!(
-                "run {}: {} individuals in {:.2} s: {:.0} individuals/s, {:.3e} train steps/s, {:.3e} instructions/s, FEC hit rate {:.3}, canonical hits {:.3}",
+                "run {} ({} thread{}): {} individuals in {:.2} s: {:.0} individuals/s, {:.3e} train steps/s, {:.3e} instructions/s, FEC hit rate {:.3}, canonical hits {:.3}",
                 i + 1,
+                workers.threads(),
+                plural(workers.threads()),
                 r.individuals,
                 r.seconds,
                 r.individuals as f64 / r.seconds,
@@ -84,8 +90,73 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 r.canonical_hits as f64 / r.individuals as f64
             );
         }
-        runs.push(r);
+        Ok(r)
+    };
+    if !args.speedup {
+        let runs = (0..args.repeats)
+            .map(|i| measure(&workers, i))
+            .collect::<Result<Vec<_>>>()?;
+        let summary = summarize(&runs, workers.threads(), &args);
+        if args.json {
+            println!("{summary}");
+        }
+        return Ok(());
     }
+    if workers.threads() < 2 {
+        bail!(
+            "--speedup compares --threads N with one thread, so it needs N > 1 (or 0 on a machine of several cores)"
+        );
+    }
+    let one = Workers::new(1).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
+    let (mut single, mut multi) = (Vec::new(), Vec::new());
+    for i in 0..args.repeats {
+        single.push(measure(&one, i)?);
+        multi.push(measure(&workers, i)?);
+    }
+    let speed = |r: &BenchRun| r.individuals as f64 / r.seconds;
+    let ratios: Vec<f64> = single
+        .iter()
+        .zip(&multi)
+        .map(|(a, b)| speed(b) / speed(a))
+        .collect();
+    let one_summary = summarize(&single, 1, &args);
+    let many_summary = summarize(&multi, workers.threads(), &args);
+    let (lo, hi) = spread(&ratios);
+    let of_medians =
+        median(multi.iter().map(speed).collect()) / median(single.iter().map(speed).collect());
+    if args.json {
+        let out = serde_json::json!({
+            "one_thread": one_summary,
+            "threads": many_summary,
+            "speedup": { "median": median(ratios.clone()), "min": lo, "max": hi, "of_medians": of_medians, "pairs": ratios },
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "speed-up with {} threads: median {:.2}x over {} back-to-back pairs (min {:.2}x, max {:.2}x); ratio of the medians {:.2}x",
+            workers.threads(),
+            median(ratios),
+            args.repeats,
+            lo,
+            hi,
+            of_medians
+        );
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn spread(xs: &[f64]) -> (f64, f64) {
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lo, hi)
+}
+
+/// Prints (unless `--json`) and returns the medians of a set of runs on `threads` threads.
+fn summarize(runs: &[BenchRun], threads: usize, args: &BenchArgs) -> serde_json::Value {
     let per_second = |f: fn(&BenchRun) -> u64| {
         runs.iter()
             .map(|r| f(r) as f64 / r.seconds)
@@ -94,46 +165,38 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let indiv = per_second(|r| r.individuals);
     let steps = per_second(|r| r.train_steps);
     let instr = per_second(|r| r.instructions);
-    let spread = |xs: &[f64]| {
-        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (lo, hi)
-    };
     let fec = hit_rate(&runs[0]);
     let first = &runs[0];
     let per_individual = first.instructions as f64 / first.individuals as f64;
-    if args.json {
-        let out = serde_json::json!({
-            "individuals": args.individuals,
-            "repeats": args.repeats,
-            "seed": args.seed,
-            "threads": workers.threads(),
-            "individuals_per_second": { "median": median(indiv.clone()), "min": spread(&indiv).0, "max": spread(&indiv).1 },
-            "train_steps_per_second": { "median": median(steps.clone()), "min": spread(&steps).0, "max": spread(&steps).1 },
-            "instructions_per_second": { "median": median(instr.clone()), "min": spread(&instr).0, "max": spread(&instr).1 },
-            "instructions_per_individual": per_individual,
-            "fec_hit_rate": fec,
-            "canonical_hit_rate": first.canonical_hits as f64 / first.individuals as f64,
-            "runs": runs,
-        });
-        println!("{out}");
-    } else {
+    if !args.json {
         let (lo, hi) = spread(&indiv);
         println!(
             "median of {} ({} thread{}): {:.0} individuals/s (min {:.0}, max {:.0}); {:.3e} train steps/s; {:.3e} instructions/s; {:.0} interpreted instructions per individual; FEC hit rate {:.3}",
-            args.repeats,
-            workers.threads(),
-            if workers.threads() == 1 { "" } else { "s" },
+            runs.len(),
+            threads,
+            plural(threads),
             median(indiv.clone()),
             lo,
             hi,
-            median(steps),
-            median(instr),
+            median(steps.clone()),
+            median(instr.clone()),
             per_individual,
             fec
         );
     }
-    Ok(())
+    serde_json::json!({
+        "individuals": args.individuals,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "threads": threads,
+        "individuals_per_second": { "median": median(indiv.clone()), "min": spread(&indiv).0, "max": spread(&indiv).1 },
+        "train_steps_per_second": { "median": median(steps.clone()), "min": spread(&steps).0, "max": spread(&steps).1 },
+        "instructions_per_second": { "median": median(instr.clone()), "min": spread(&instr).0, "max": spread(&instr).1 },
+        "instructions_per_individual": per_individual,
+        "fec_hit_rate": fec,
+        "canonical_hit_rate": first.canonical_hits as f64 / first.individuals as f64,
+        "runs": runs,
+    })
 }
 
 fn hit_rate(r: &BenchRun) -> f64 {

@@ -68,3 +68,59 @@ fn bench_refuses_a_bad_thread_count() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--threads"));
 }
+
+#[test]
+fn bench_speedup_pairs_one_thread_with_two() {
+    let out = bin()
+        .args(["bench", "--individuals", "1200", "--repeats", "2", "--json"])
+        .args([
+            "--set",
+            "search.population_size=300",
+            "--threads",
+            "2",
+            "--speedup",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["one_thread"]["threads"], 1);
+    assert_eq!(v["threads"]["threads"], 2);
+    let pairs = v["speedup"]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    // Each pair's ratio is the two runs' speeds divided.
+    let speed = |side: &str, i: usize| {
+        let run = &v[side]["runs"][i];
+        run["individuals"].as_f64().unwrap() / run["seconds"].as_f64().unwrap()
+    };
+    for (i, ratio) in pairs.iter().enumerate() {
+        let expected = speed("threads", i) / speed("one_thread", i);
+        assert!((ratio.as_f64().unwrap() - expected).abs() < 1e-9 * expected);
+    }
+    // Both sides do the same work.
+    assert_eq!(
+        v["one_thread"]["runs"][0]["instructions"],
+        v["threads"]["runs"][0]["instructions"]
+    );
+}
+
+#[test]
+fn bench_speedup_needs_more_than_one_thread() {
+    let out = bin()
+        .args([
+            "bench",
+            "--threads",
+            "1",
+            "--speedup",
+            "--individuals",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--speedup"));
+}
