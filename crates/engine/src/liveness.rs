@@ -128,6 +128,50 @@ pub fn live_into(a: &Algorithm, keep: &mut [Vec<bool>; 3]) {
     backward(&a.setup, &after_setup, &mut keep[0]);
 }
 
+/// Carries the set of locations that may hold data-derived values forward through the
+/// instructions flagged in `keep`.
+fn forward(code: &[Instruction], keep: &[bool], tainted: &mut Locations) {
+    for (ins, _) in code.iter().zip(keep).filter(|(_, k)| **k) {
+        let Some((kind, out)) = ins.writes() else {
+            continue;
+        };
+        if ins.reads().any(|(k, a)| tainted.contains(k, a)) {
+            tainted.insert(kind, out);
+        } else if overwrites(ins) {
+            tainted.remove(kind, out);
+        }
+    }
+}
+
+/// Whether the prediction can depend on the task's data (features or labels) through the live
+/// instructions flagged in `keep`. When it cannot, a deterministic algorithm predicts the same
+/// sequence on every task, whatever its examples.
+pub fn prediction_reads_data(a: &Algorithm, keep: &[Vec<bool>; 3]) -> bool {
+    // Setup sees a wiped memory. Predict starts with the features in v0 and 0 in s0; Learn
+    // with the features and the label. Iterate to a fixed point over the loop.
+    let mut predict_in = Locations::default();
+    loop {
+        let mut after_predict = predict_in;
+        after_predict.insert(Kind::Vector, FEATURES);
+        after_predict.remove(Kind::Scalar, LABEL);
+        forward(&a.predict, &keep[1], &mut after_predict);
+        if after_predict.contains(Kind::Scalar, PREDICTION) {
+            return true;
+        }
+        let mut after_learn = after_predict;
+        after_learn.insert(Kind::Vector, FEATURES);
+        after_learn.insert(Kind::Scalar, LABEL);
+        forward(&a.learn, &keep[2], &mut after_learn);
+        let mut next = predict_in;
+        next.union(&after_predict);
+        next.union(&after_learn);
+        if next == predict_in {
+            return false;
+        }
+        predict_in = next;
+    }
+}
+
 /// The algorithm with its dead instructions (and no-ops) removed.
 pub fn prune(a: &Algorithm) -> Algorithm {
     let keep = live_instructions(a);

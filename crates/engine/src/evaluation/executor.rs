@@ -36,7 +36,7 @@ impl Errors {
 }
 
 /// The result of one run.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Outcome {
     /// The best validation fitness over epochs, in [0, 1].
     pub fitness: f64,
@@ -207,33 +207,174 @@ fn validate<const F: usize>(
         memory.scalars[LABEL as usize] = 0.0;
         unsafe { program.run_unchecked(Component::Predict, memory, rng) };
         let prediction = memory.scalars[PREDICTION as usize];
-        let label = task.valid_labels[k];
-        let error = match task.eval_type {
-            EvalType::RmsError => label - prediction,
-            EvalType::Accuracy => {
-                let p = sigmoid(prediction);
-                if !(0.0..=1.0).contains(&p) && !p.is_nan() {
-                    f64::INFINITY
-                } else if (label > 0.5) == (p > 0.5) {
-                    0.0
-                } else {
-                    1.0
-                }
-            }
-        };
+        let error = validation_error(task.eval_type, task.valid_labels[k], prediction);
         if error.is_nan() || error.abs() > max_abs_error {
             return 0.0;
         }
         if let Some(e) = errors.as_deref_mut() {
             e.valid.push(error.abs());
         }
-        loss += match task.eval_type {
-            EvalType::RmsError => error * error,
-            EvalType::Accuracy => error,
-        };
+        loss += validation_loss(task.eval_type, error);
     }
-    match task.eval_type {
+    validation_fitness(task.eval_type, loss, steps)
+}
+
+/// The signed error of one validation prediction (0 or 1 for accuracy; ∞ for a sigmoid out of
+/// range).
+#[inline]
+fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
+    match eval_type {
+        EvalType::RmsError => label - prediction,
+        EvalType::Accuracy => {
+            let p = sigmoid(prediction);
+            if !(0.0..=1.0).contains(&p) && !p.is_nan() {
+                f64::INFINITY
+            } else if (label > 0.5) == (p > 0.5) {
+                0.0
+            } else {
+                1.0
+            }
+        }
+    }
+}
+
+/// What one validation error adds to the loss.
+#[inline]
+fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
+    match eval_type {
+        EvalType::RmsError => error * error,
+        EvalType::Accuracy => error,
+    }
+}
+
+/// The fitness of a validation pass from its loss over the full validation size.
+#[inline]
+fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
+    match eval_type {
         EvalType::RmsError => flip_and_squash((loss / steps as f64).sqrt()),
         EvalType::Accuracy => 1.0 - loss / steps as f64,
     }
+}
+
+/// The predictions of a whole run, for a program whose predictions cannot depend on the
+/// task's data (see [`crate::liveness::prediction_reads_data`]): they are then the same on
+/// every task of the same shape, and [`replay`] scores any such task from its labels alone.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Trace {
+    /// The prediction after each training Predict (after the sigmoid on accuracy tasks).
+    pub train: Vec<f64>,
+    /// The validation predictions of every epoch, one epoch after the other.
+    pub valid: Vec<f64>,
+}
+
+/// Records the predictions of a deterministic, data-blind program over the train loop that
+/// [`execute`] would run on `task` with these counts, never stopping early.
+pub fn trace<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    num_train: usize,
+    num_valid: usize,
+    memory: &mut Memory<F>,
+    out: &mut Trace,
+) {
+    out.train.clear();
+    out.valid.clear();
+    memory.wipe();
+    assert!(
+        program.fits(memory),
+        "a program runs only on a memory with its sizes"
+    );
+    // Random ops are not allowed here, so the stream is never drawn from.
+    let rng = &mut Rng::new(0, 0);
+    let accuracy = task.eval_type == EvalType::Accuracy;
+    // SAFETY (every `run_unchecked` below): checked just above.
+    unsafe { program.run_unchecked(Component::Setup, memory, rng) };
+    let total = num_train.min(task.max_train_examples());
+    let per_epoch = task.train_labels.len();
+    let mut position = 0;
+    while position < total {
+        let chunk = per_epoch.min(total - position);
+        for t in position..position + chunk {
+            let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
+            memory.vectors[FEATURES as usize] = task.train_features[example];
+            memory.scalars[LABEL as usize] = 0.0;
+            unsafe { program.run_unchecked(Component::Predict, memory, rng) };
+            let s1 = &mut memory.scalars[PREDICTION as usize];
+            if accuracy {
+                *s1 = sigmoid(*s1);
+            }
+            out.train.push(*s1);
+            memory.vectors[FEATURES as usize] = task.train_features[example];
+            memory.scalars[LABEL as usize] = task.train_labels[example];
+            unsafe { program.run_unchecked(Component::Learn, memory, rng) };
+        }
+        position += chunk;
+        for k in 0..num_valid.min(task.valid_steps()) {
+            memory.vectors[FEATURES as usize] = task.valid_features[k];
+            memory.scalars[LABEL as usize] = 0.0;
+            unsafe { program.run_unchecked(Component::Predict, memory, rng) };
+            out.valid.push(memory.scalars[PREDICTION as usize]);
+        }
+    }
+}
+
+/// Scores `task` from a [`Trace`] recorded with the same counts on a task of the same shape:
+/// the outcome (and first-epoch errors) [`execute`] would give. `None` when the run cannot be
+/// replayed: a validation stopped early in an epoch that training carries on from, after
+/// which the program's memory differs from the trace's.
+pub fn replay<const F: usize>(
+    trace: &Trace,
+    task: &Task<F>,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    mut errors: Option<&mut Errors>,
+) -> Option<Outcome> {
+    let total = num_train.min(task.max_train_examples());
+    let per_epoch = task.train_labels.len();
+    let num_valid = num_valid.min(task.valid_steps());
+    let mut outcome = Outcome::default();
+    let (mut position, mut seen) = (0, 0);
+    while position < total {
+        let chunk = per_epoch.min(total - position);
+        let first = position == 0;
+        for t in position..position + chunk {
+            let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
+            let error = (task.train_labels[example] - trace.train[t]).abs();
+            outcome.train_steps += 1;
+            if error.is_nan() || error > max_abs_error {
+                return Some(outcome);
+            }
+            if first && let Some(e) = errors.as_deref_mut() {
+                e.train.push(error);
+            }
+        }
+        position += chunk;
+        let mut loss = 0.0;
+        let mut failed = false;
+        for k in 0..num_valid {
+            outcome.valid_steps += 1;
+            let error =
+                validation_error(task.eval_type, task.valid_labels[k], trace.valid[seen + k]);
+            if error.is_nan() || error.abs() > max_abs_error {
+                failed = true;
+                break;
+            }
+            if first && let Some(e) = errors.as_deref_mut() {
+                e.valid.push(error.abs());
+            }
+            loss += validation_loss(task.eval_type, error);
+        }
+        if failed && position < total {
+            return None;
+        }
+        seen += num_valid;
+        let fitness = if failed {
+            0.0
+        } else {
+            validation_fitness(task.eval_type, loss, task.valid_steps())
+        };
+        outcome.fitness = outcome.fitness.max(fitness);
+    }
+    Some(outcome)
 }
