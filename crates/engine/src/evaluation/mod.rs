@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::ops::Range;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// How the fitnesses of several tasks combine into one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -152,8 +152,9 @@ struct Job {
     /// A deterministic program whose predictions cannot depend on the tasks' data: its full
     /// runs are replayed from one recorded [`Trace`] per task shape.
     blind: bool,
-    /// The trace of its full runs, made by the first run that needs it.
-    trace: OnceLock<(Shape, Trace)>,
+    /// The trace of its full runs and the counts it was made for, made by the first run that
+    /// needs it (the buffers are reused by the next member).
+    trace: Mutex<(Option<Shape>, Trace)>,
 }
 
 /// The evaluation state kept between individuals, as a checkpoint holds it.
@@ -641,14 +642,13 @@ fn job_run<const F: usize>(
     let n = train_examples(settings, job.cost, task);
     if job.blind {
         let shape = (task.train_labels.len(), n, task.valid_steps());
-        let (made_for, recorded) = job.trace.get_or_init(|| {
-            let mut out = Trace::default();
-            trace(&job.program, task, n, shape.2, memory, &mut out);
-            (shape, out)
-        });
-        if *made_for == shape
-            && let Some(outcome) = replay(recorded, task, n, shape.2, settings.max_abs_error, None)
-        {
+        let mut guard = job.trace.lock().expect("trace lock");
+        let (made_for, recorded) = &mut *guard;
+        if *made_for != Some(shape) {
+            trace(&job.program, task, n, shape.2, memory, recorded);
+            *made_for = Some(shape);
+        }
+        if let Some(outcome) = replay(recorded, task, n, shape.2, settings.max_abs_error, None) {
             return outcome;
         }
     }
@@ -662,7 +662,7 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
     job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
     job.program.compile_live(algorithm, &job.live, F);
     job.blind = !job.program.is_random() && !liveness::prediction_reads_data(algorithm, &job.live);
-    job.trace.take();
+    job.trace.get_mut().expect("trace lock").0 = None;
     job.standing = Standing::Active;
     job.fitness = 0.0;
     job.steps = 0;
