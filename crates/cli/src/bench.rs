@@ -121,17 +121,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .collect();
     let one_summary = summarize(&single, 1, &args);
     let many_summary = summarize(&multi, workers.threads(), &args);
-    let (lo, hi) = spread(&ratios);
     let of_medians =
         median(multi.iter().map(speed).collect()) / median(single.iter().map(speed).collect());
     if args.json {
         let out = serde_json::json!({
             "one_thread": one_summary,
             "threads": many_summary,
-            "speedup": { "median": median(ratios.clone()), "min": lo, "max": hi, "of_medians": of_medians, "pairs": ratios },
+            "speedup": { "of_medians": of_medians, "pairs": ratios, "median_of_pairs": stats(&ratios) },
         });
         println!("{out}");
     } else {
+        let (lo, hi) = spread(&ratios);
         println!(
             "speed-up with {} threads: median {:.2}x over {} back-to-back pairs (min {:.2}x, max {:.2}x); ratio of the medians {:.2}x",
             workers.threads(),
@@ -153,6 +153,12 @@ fn spread(xs: &[f64]) -> (f64, f64) {
     let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (lo, hi)
+}
+
+/// `{median, min, max}` of a list of rates, as the JSON report shows them.
+fn stats(xs: &[f64]) -> serde_json::Value {
+    let (lo, hi) = spread(xs);
+    serde_json::json!({ "median": median(xs.to_vec()), "min": lo, "max": hi })
 }
 
 /// Prints (unless `--json`) and returns the medians of a set of runs on `threads` threads.
@@ -189,9 +195,9 @@ fn summarize(runs: &[BenchRun], threads: usize, args: &BenchArgs) -> serde_json:
         "repeats": args.repeats,
         "seed": args.seed,
         "threads": threads,
-        "individuals_per_second": { "median": median(indiv.clone()), "min": spread(&indiv).0, "max": spread(&indiv).1 },
-        "train_steps_per_second": { "median": median(steps.clone()), "min": spread(&steps).0, "max": spread(&steps).1 },
-        "instructions_per_second": { "median": median(instr.clone()), "min": spread(&instr).0, "max": spread(&instr).1 },
+        "individuals_per_second": stats(&indiv),
+        "train_steps_per_second": stats(&steps),
+        "instructions_per_second": stats(&instr),
         "instructions_per_individual": per_individual,
         "fec_hit_rate": fec,
         "canonical_hit_rate": first.canonical_hits as f64 / first.individuals as f64,

@@ -6,11 +6,12 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_automl-zero"))
 }
 
-#[test]
-fn bench_reports_medians_as_json() {
+/// Runs `automl-zero bench --json` with these arguments and parses its report.
+fn bench_json(args: &[&str]) -> serde_json::Value {
     let out = bin()
-        .args(["bench", "--individuals", "1500", "--repeats", "2", "--json"])
-        .args(["--set", "search.population_size=500"])
+        .arg("bench")
+        .arg("--json")
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -18,7 +19,19 @@ fn bench_reports_medians_as_json() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn bench_reports_medians_as_json() {
+    let v = bench_json(&[
+        "--individuals",
+        "1500",
+        "--repeats",
+        "2",
+        "--set",
+        "search.population_size=500",
+    ]);
     assert_eq!(v["runs"].as_array().unwrap().len(), 2);
     for run in v["runs"].as_array().unwrap() {
         assert_eq!(run["individuals"], 1500);
@@ -32,18 +45,17 @@ fn bench_reports_medians_as_json() {
 
 #[test]
 fn bench_does_the_same_work_on_one_and_two_threads() {
-    let run = |threads: &str| -> serde_json::Value {
-        let out = bin()
-            .args(["bench", "--individuals", "1200", "--repeats", "1", "--json"])
-            .args(["--set", "search.population_size=300", "--threads", threads])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+    let run = |threads: &str| {
+        bench_json(&[
+            "--individuals",
+            "1200",
+            "--repeats",
+            "1",
+            "--set",
+            "search.population_size=300",
+            "--threads",
+            threads,
+        ])
     };
     let (one, two) = (run("1"), run("2"));
     assert_eq!(one["threads"], 1);
@@ -71,27 +83,22 @@ fn bench_refuses_a_bad_thread_count() {
 
 #[test]
 fn bench_speedup_pairs_one_thread_with_two() {
-    let out = bin()
-        .args(["bench", "--individuals", "1200", "--repeats", "2", "--json"])
-        .args([
-            "--set",
-            "search.population_size=300",
-            "--threads",
-            "2",
-            "--speedup",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = bench_json(&[
+        "--individuals",
+        "1200",
+        "--repeats",
+        "2",
+        "--set",
+        "search.population_size=300",
+        "--threads",
+        "2",
+        "--speedup",
+    ]);
     assert_eq!(v["one_thread"]["threads"], 1);
     assert_eq!(v["threads"]["threads"], 2);
     let pairs = v["speedup"]["pairs"].as_array().unwrap();
     assert_eq!(pairs.len(), 2);
+    assert!(v["speedup"]["median_of_pairs"]["median"].as_f64().unwrap() > 0.0);
     // Each pair's ratio is the two runs' speeds divided.
     let speed = |side: &str, i: usize| {
         let run = &v[side]["runs"][i];

@@ -284,7 +284,11 @@ pub fn trace<const F: usize>(
         program.fits(memory),
         "a program runs only on a memory with its sizes"
     );
-    // Random ops are not allowed here, so the stream is never drawn from.
+    assert!(
+        !program.is_random(),
+        "only a deterministic program has one trace"
+    );
+    // So the stream is never drawn from.
     let rng = &mut Rng::new(0, 0);
     let accuracy = task.eval_type == EvalType::Accuracy;
     // SAFETY (every `run_unchecked` below): checked just above.
