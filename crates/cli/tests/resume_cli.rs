@@ -8,10 +8,16 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-zero");
 
-/// The embedded demo made smaller, with frequent checkpoints; runs for some seconds.
+/// The embedded demo made smaller, with frequent checkpoints; runs for some seconds (a release
+/// build runs ten times the individuals, so that it too is killed after two checkpoints).
+const MAX_INDIVIDUALS: &str = if cfg!(debug_assertions) {
+    "search.max_individuals=60000"
+} else {
+    "search.max_individuals=600000"
+};
 const SETTINGS: &[&str] = &[
+    MAX_INDIVIDUALS,
     "search.population_size=100",
-    "search.max_individuals=60000",
     "search.stop_at_sufficient_fitness=false",
     "search.progress_every=2000",
     "max_experiments=1",
@@ -135,6 +141,10 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_result() {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "no second checkpoint"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run finished before its second checkpoint; make it longer"
         );
         std::thread::sleep(Duration::from_millis(20));
     }

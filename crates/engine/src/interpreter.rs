@@ -5,8 +5,8 @@
 //! functions are generic over the feature size `F`, so every vector and matrix loop has a
 //! compile-time length.
 
-use crate::memory::{Matrix, Memory, MemorySizes, Vector};
-use crate::ops::{Data, Op};
+use crate::memory::{FEATURES, LABEL, Matrix, Memory, MemorySizes, Vector};
+use crate::ops::{Data, Kind, Op};
 use crate::program::{Algorithm, Component, Instruction};
 use crate::rng::Rng;
 
@@ -76,6 +76,10 @@ pub struct Program {
     features: usize,
     /// Whether any kept instruction draws random numbers.
     random: bool,
+    /// Whether Predict reads the label cell s0 (which holds 0 while it runs).
+    predict_reads_label: bool,
+    /// Whether Predict writes the features cell v0 (which Learn must see restored).
+    predict_writes_features: bool,
 }
 
 impl Program {
@@ -100,6 +104,8 @@ impl Program {
         features: usize,
     ) {
         self.random = false;
+        self.predict_reads_label = false;
+        self.predict_writes_features = false;
         self.needs = [0; 3];
         self.features = features;
         for ((codes, c), flags) in self.parts.iter_mut().zip(Component::ALL).zip(keep) {
@@ -114,6 +120,10 @@ impl Program {
                     continue;
                 }
                 self.random |= ins.op.info().random;
+                if c == Component::Predict {
+                    self.predict_reads_label |= ins.reads().any(|r| r == (Kind::Scalar, LABEL));
+                    self.predict_writes_features |= ins.writes() == Some((Kind::Vector, FEATURES));
+                }
                 for (kind, addr) in ins.reads().chain(ins.writes()) {
                     let slot = kind as usize;
                     self.needs[slot] = self.needs[slot].max(addr as usize + 1);
@@ -140,6 +150,16 @@ impl Program {
     /// Whether any instruction draws random numbers.
     pub fn is_random(&self) -> bool {
         self.random
+    }
+
+    /// Whether Predict reads s0: if not, zeroing it before Predict changes nothing.
+    pub fn predict_reads_label(&self) -> bool {
+        self.predict_reads_label
+    }
+
+    /// Whether Predict writes v0: if not, the features need no restoring before Learn.
+    pub fn predict_writes_features(&self) -> bool {
+        self.predict_writes_features
     }
 
     /// Whether the program can run on this memory: its addresses exist and F matches.

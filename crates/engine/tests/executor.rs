@@ -862,3 +862,32 @@ fn mean_combination_is_the_mean() {
     assert_eq!(Combination::Mean.combine(&[0.4]), 0.4);
     assert_eq!(Combination::default(), Combination::Mean);
 }
+
+#[test]
+fn learn_sees_the_features_and_predict_a_zero_label_whatever_the_other_wrote() {
+    use Op::*;
+    // Predict doubles v0 after reading s2; Learn sets s2 = v0·v0, which must be 4 (the ones
+    // task's features), not 16.
+    let a = algorithm(
+        &[],
+        &[
+            Instruction::new(ScalarSum, 2, 7, S_PREDICTION),
+            Instruction::new(VectorSum, 0, 0, 0),
+        ],
+        &[Instruction::new(VectorInnerProduct, 0, 0, 2)],
+    );
+    let fitness = run_with(&a, &ones(100, 10), 100, 10, MAX_ABS_ERROR, None)
+        .outcome
+        .fitness;
+    assert_eq!(fitness, fas(3.0));
+    // Learn leaves s0 = 2 (twice the label); Predict must still see s0 = 0.
+    let a = algorithm(
+        &[],
+        &[Instruction::new(ScalarSum, S_LABEL, S_LABEL, S_PREDICTION)],
+        &[Instruction::new(ScalarSum, S_LABEL, S_LABEL, S_LABEL)],
+    );
+    let fitness = run_with(&a, &ones(100, 10), 100, 10, MAX_ABS_ERROR, None)
+        .outcome
+        .fitness;
+    assert_eq!(fitness, fas(1.0));
+}

@@ -149,6 +149,10 @@ fn train<const F: usize>(
 ) -> Trained {
     let per_epoch = task.train_labels.len();
     let accuracy = task.eval_type == EvalType::Accuracy;
+    let (zero_label, refeed) = (
+        program.predict_reads_label(),
+        program.predict_writes_features(),
+    );
     let end = start + count;
     let mut t = start;
     while t < end {
@@ -159,7 +163,11 @@ fn train<const F: usize>(
             let features = &task.train_features[example];
             let label = task.train_labels[example];
             memory.vectors[FEATURES as usize] = *features;
-            memory.scalars[LABEL as usize] = 0.0;
+            // s0 is 0 and v0 the features while Predict runs (SPEC 4.4); a store that Predict
+            // cannot observe is skipped.
+            if zero_label {
+                memory.scalars[LABEL as usize] = 0.0;
+            }
             unsafe { program.run_unchecked(Component::Predict, memory, rng) };
             let s1 = &mut memory.scalars[PREDICTION as usize];
             if accuracy {
@@ -176,7 +184,9 @@ fn train<const F: usize>(
             if let Some(e) = errors.as_deref_mut() {
                 e.train.push(error);
             }
-            memory.vectors[FEATURES as usize] = *features;
+            if refeed {
+                memory.vectors[FEATURES as usize] = *features;
+            }
             memory.scalars[LABEL as usize] = label;
             unsafe { program.run_unchecked(Component::Learn, memory, rng) };
         }
@@ -200,11 +210,14 @@ fn validate<const F: usize>(
     predicted: &mut u64,
 ) -> f64 {
     let steps = task.valid_steps();
+    let zero_label = program.predict_reads_label();
     let mut loss = 0.0;
     for k in 0..num_valid.min(steps) {
         *predicted += 1;
         memory.vectors[FEATURES as usize] = task.valid_features[k];
-        memory.scalars[LABEL as usize] = 0.0;
+        if zero_label {
+            memory.scalars[LABEL as usize] = 0.0;
+        }
         unsafe { program.run_unchecked(Component::Predict, memory, rng) };
         let prediction = memory.scalars[PREDICTION as usize];
         let error = validation_error(task.eval_type, task.valid_labels[k], prediction);
