@@ -116,6 +116,44 @@ fn bench_speedup_pairs_one_thread_with_two() {
 }
 
 #[test]
+fn bench_speedup_alternates_which_side_runs_first() {
+    let out = bin()
+        .args([
+            "bench",
+            "--individuals",
+            "600",
+            "--repeats",
+            "3",
+            "--set",
+            "search.population_size=300",
+            "--threads",
+            "2",
+            "--speedup",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let order: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("run "))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "run 1 (1 thread)",
+            "run 1 (2 threads)",
+            "run 2 (2 threads)",
+            "run 2 (1 thread)",
+            "run 3 (1 thread)",
+            "run 3 (2 threads)",
+        ]
+    );
+    assert!(text.contains("speed-up with 2 threads: median"), "{text}");
+}
+
+#[test]
 fn bench_speedup_needs_more_than_one_thread() {
     let out = bin()
         .args([
