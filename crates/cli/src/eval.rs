@@ -34,7 +34,7 @@ enum EvalTypeArg {
 /// Arguments of `eval`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir ../shared/data\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
+    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/nonlinear.toml --seeds 20\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir ../shared/data\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
 )]
 pub struct EvalArgs {
     /// The program file (readable text, or JSON if it ends in .json).
@@ -80,8 +80,13 @@ pub struct EvalArgs {
     /// Seed of the program's random ops.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Score with this many seeds (--seed, --seed + 1, ...) and report the spread: how much a
+    /// program with random ops (a weight initialisation, say) depends on its draws.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: u64,
     /// Print one JSON object: {"fitness": combined, "per_task": [...]} (and the test split's
-    /// "test_fitness", "test_sd", "per_task_test" when the tasks have one).
+    /// "test_fitness", "test_sd", "per_task_test" when the tasks have one); with --seeds,
+    /// {"seeds", "fitness", "mean", "median", "min", "max"}.
     #[arg(long)]
     json: bool,
 }
@@ -152,6 +157,39 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     };
     let algorithm = load_program(&args, &settings.sizes, size_init)?;
+    if args.seeds > 1 {
+        let seeds: Vec<u64> = (0..args.seeds).map(|k| args.seed + k).collect();
+        let mut fitness = Vec::with_capacity(seeds.len());
+        for &seed in &seeds {
+            let f = score_with_test(&algorithm, &specs, &key, &settings, &base_dir, seed)?.fitness;
+            if !args.json {
+                println!("seed {seed:>4}: {f:.6}");
+            }
+            fitness.push(f);
+        }
+        let spread = Spread::of(&fitness);
+        if args.json {
+            let out = serde_json::json!({
+                "seeds": seeds,
+                "fitness": fitness,
+                "mean": spread.mean,
+                "median": spread.median,
+                "min": spread.min,
+                "max": spread.max,
+            });
+            println!("{out}");
+        } else {
+            println!(
+                "fitness over {} seeds: mean {:.6}, median {:.6}, min {:.6}, max {:.6}",
+                seeds.len(),
+                spread.mean,
+                spread.median,
+                spread.min,
+                spread.max
+            );
+        }
+        return Ok(());
+    }
     let scores = score_with_test(&algorithm, &specs, &key, &settings, &base_dir, args.seed)?;
     let (fitness, per_task) = (scores.fitness, &scores.per_task);
     let test = scores.test_mean_sd();
@@ -183,6 +221,33 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Mean, median and range of a list of fitnesses.
+struct Spread {
+    mean: f64,
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(xs: &[f64]) -> Spread {
+        let mut sorted = xs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Spread {
+            mean: xs.iter().sum::<f64>() / n as f64,
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        }
+    }
 }
 
 fn load_program(args: &EvalArgs, sizes: &MemorySizes, size_init: [usize; 3]) -> Result<Algorithm> {

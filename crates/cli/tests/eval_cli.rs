@@ -1,0 +1,80 @@
+//! `automl-zero eval --seeds`: one program scored with several seeds of its random ops.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_automl-zero");
+
+fn nonlinear() -> String {
+    format!(
+        "{}/../../configs/nonlinear.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn eval_json(extra: &[&str]) -> serde_json::Value {
+    let config = nonlinear();
+    let out = Command::new(BIN)
+        .args([
+            "eval",
+            "--builtin",
+            "neural_net",
+            "--config",
+            &config,
+            "--json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn seeds_score_each_draw_and_summarise_them() {
+    let v = eval_json(&["--seed", "5", "--seeds", "3"]);
+    assert_eq!(v["seeds"], serde_json::json!([5, 6, 7]));
+    let fitness: Vec<f64> = v["fitness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_f64().unwrap())
+        .collect();
+    assert_eq!(fitness.len(), 3);
+    // Each is the single-seed score of that seed.
+    for (seed, f) in [5, 6, 7].iter().zip(&fitness) {
+        let one = eval_json(&["--seed", &seed.to_string()]);
+        assert_eq!(one["fitness"].as_f64().unwrap(), *f);
+    }
+    // The network's random initialisation makes the draws differ.
+    assert!(fitness[0] != fitness[1] || fitness[1] != fitness[2]);
+    let mut sorted = fitness.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(v["median"].as_f64().unwrap(), sorted[1]);
+    assert_eq!(v["min"].as_f64().unwrap(), sorted[0]);
+    assert_eq!(v["max"].as_f64().unwrap(), sorted[2]);
+    let mean = fitness.iter().sum::<f64>() / 3.0;
+    assert!((v["mean"].as_f64().unwrap() - mean).abs() < 1e-15);
+}
+
+#[test]
+fn zero_seeds_is_an_error_naming_the_flag() {
+    let config = nonlinear();
+    let out = Command::new(BIN)
+        .args([
+            "eval",
+            "--builtin",
+            "neural_net",
+            "--config",
+            &config,
+            "--seeds",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--seeds"));
+}
