@@ -818,6 +818,11 @@ fn decide_fec(
     let mut pairs: Vec<(&mut fec::Shard, &mut ShardWork)> =
         cache.shards_mut().iter_mut().zip(work.iter_mut()).collect();
     workers.for_each(&mut pairs, |(shard, w)| {
+        // Touch every entry first: those reads overlap, where the lookups below, each waiting
+        // for the memory of the one before, would not.
+        for &k in &w.ops {
+            shard.warm(ops[k].hash);
+        }
         for &k in &w.ops {
             let op = ops[k];
             let decision = if let Some(&first) = w.first_run.get(&op.hash) {
