@@ -44,7 +44,8 @@ pub struct BenchArgs {
     speedup: bool,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+/// The median of a list of numbers (the mean of the middle two for an even count).
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
     if n % 2 == 1 {
@@ -156,7 +157,8 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn spread(xs: &[f64]) -> (f64, f64) {
+/// The smallest and largest of a list of numbers.
+pub(crate) fn spread(xs: &[f64]) -> (f64, f64) {
     let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (lo, hi)

@@ -1,5 +1,6 @@
 //! `automl-zero eval`: the fitness of one program on the tasks of a config, or on data files.
 
+use crate::bench::{median, spread};
 use anyhow::{Context, Result, bail};
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::config::Config;
@@ -167,25 +168,23 @@ pub fn run(args: EvalArgs) -> Result<()> {
             }
             fitness.push(f);
         }
-        let spread = Spread::of(&fitness);
+        let mean = fitness.iter().sum::<f64>() / fitness.len() as f64;
+        let middle = median(fitness.clone());
+        let (min, max) = spread(&fitness);
         if args.json {
             let out = serde_json::json!({
                 "seeds": seeds,
                 "fitness": fitness,
-                "mean": spread.mean,
-                "median": spread.median,
-                "min": spread.min,
-                "max": spread.max,
+                "mean": mean,
+                "median": middle,
+                "min": min,
+                "max": max,
             });
             println!("{out}");
         } else {
             println!(
-                "fitness over {} seeds: mean {:.6}, median {:.6}, min {:.6}, max {:.6}",
-                seeds.len(),
-                spread.mean,
-                spread.median,
-                spread.min,
-                spread.max
+                "fitness over {} seeds: mean {mean:.6}, median {middle:.6}, min {min:.6}, max {max:.6}",
+                seeds.len()
             );
         }
         return Ok(());
@@ -221,33 +220,6 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Mean, median and range of a list of fitnesses.
-struct Spread {
-    mean: f64,
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(xs: &[f64]) -> Spread {
-        let mut sorted = xs.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-        };
-        Spread {
-            mean: xs.iter().sum::<f64>() / n as f64,
-            median,
-            min: sorted[0],
-            max: sorted[n - 1],
-        }
-    }
 }
 
 fn load_program(args: &EvalArgs, sizes: &MemorySizes, size_init: [usize; 3]) -> Result<Algorithm> {

@@ -1,30 +1,24 @@
 //! `automl-zero eval --seeds`: one program scored with several seeds of its random ops.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-zero");
 
-fn nonlinear() -> String {
-    format!(
+/// Runs `automl-zero eval --builtin neural_net` on the nonlinear config's tasks.
+fn eval(extra: &[&str]) -> Output {
+    let config = format!(
         "{}/../../configs/nonlinear.toml",
         env!("CARGO_MANIFEST_DIR")
-    )
+    );
+    Command::new(BIN)
+        .args(["eval", "--builtin", "neural_net", "--config", &config])
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn eval_json(extra: &[&str]) -> serde_json::Value {
-    let config = nonlinear();
-    let out = Command::new(BIN)
-        .args([
-            "eval",
-            "--builtin",
-            "neural_net",
-            "--config",
-            &config,
-            "--json",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = eval(&[&["--json"], extra].concat());
     assert!(
         out.status.success(),
         "{}",
@@ -62,19 +56,7 @@ fn seeds_score_each_draw_and_summarise_them() {
 
 #[test]
 fn zero_seeds_is_an_error_naming_the_flag() {
-    let config = nonlinear();
-    let out = Command::new(BIN)
-        .args([
-            "eval",
-            "--builtin",
-            "neural_net",
-            "--config",
-            &config,
-            "--seeds",
-            "0",
-        ])
-        .output()
-        .unwrap();
+    let out = eval(&["--seeds", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--seeds"));
 }

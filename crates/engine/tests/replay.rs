@@ -154,16 +154,19 @@ fn a_validation_stopped_before_a_later_epoch_is_not_replayed() {
     let mut recorded = Trace::default();
     trace(&program, task, n, v, &mut memory, &mut recorded);
     assert_eq!(replay(&recorded, task, n, v, 0.15, None), None);
-    let real = execute(
-        &program,
-        task,
-        n,
-        v,
-        0.15,
-        &mut memory,
-        &mut Rng::new(0, 0),
-        None,
-    );
+    let mut run = |bound| {
+        execute(
+            &program,
+            task,
+            n,
+            v,
+            bound,
+            &mut memory,
+            &mut Rng::new(0, 0),
+            None,
+        )
+    };
+    let real = run(0.15);
     // Training 12 + 1 steps (the second epoch's first prediction, 1.16, is out of bounds).
     assert_eq!(
         (real.fitness, real.train_steps, real.valid_steps),
@@ -171,17 +174,7 @@ fn a_validation_stopped_before_a_later_epoch_is_not_replayed() {
     );
     // With a looser bound every validation completes, and the replay is the run.
     let loose = replay(&recorded, task, n, v, 0.5, None).unwrap();
-    let real = execute(
-        &program,
-        task,
-        n,
-        v,
-        0.5,
-        &mut memory,
-        &mut Rng::new(0, 0),
-        None,
-    );
-    assert_eq!(loose, real);
+    assert_eq!(loose, run(0.5));
 }
 
 #[test]
