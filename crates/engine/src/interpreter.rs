@@ -147,6 +147,11 @@ impl Program {
             .sum()
     }
 
+    /// One past the largest scalar, vector and matrix address the program uses.
+    pub fn needs(&self) -> [usize; 3] {
+        self.needs
+    }
+
     /// Whether any instruction draws random numbers.
     pub fn is_random(&self) -> bool {
         self.random

@@ -92,4 +92,30 @@ impl<const F: usize> Memory<F> {
         self.vectors.fill([0.0; F]);
         self.matrices.fill([[0.0; F]; F]);
     }
+
+    /// Sets to zero the first `used` scalar, vector and matrix cells, and always s0, s1 and
+    /// v0 (which the train loop reads and writes).
+    pub fn wipe_used(&mut self, used: [usize; 3]) {
+        let [s, v, m] = self.used(used);
+        self.scalars[..s].fill(0.0);
+        self.vectors[..v].fill([0.0; F]);
+        self.matrices[..m].fill([[0.0; F]; F]);
+    }
+
+    /// Copies the first `used` cells of each kind (and s0, s1 and v0) from `other`.
+    pub fn copy_used(&mut self, other: &Memory<F>, used: [usize; 3]) {
+        let [s, v, m] = self.used(used);
+        self.scalars[..s].copy_from_slice(&other.scalars[..s]);
+        self.vectors[..v].copy_from_slice(&other.vectors[..v]);
+        self.matrices[..m].copy_from_slice(&other.matrices[..m]);
+    }
+
+    /// `used`, widened to the train loop's own cells and capped by the memory's sizes.
+    fn used(&self, [s, v, m]: [usize; 3]) -> [usize; 3] {
+        [
+            s.max(PREDICTION as usize + 1).min(self.scalars.len()),
+            v.max(FEATURES as usize + 1).min(self.vectors.len()),
+            m.min(self.matrices.len()),
+        ]
+    }
 }

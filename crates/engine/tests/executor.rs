@@ -672,8 +672,25 @@ fn execute_wipes_memory_and_runs_setup_once() {
         None,
     );
     assert_eq!(memory.scalars[3], 1.0);
-    assert_eq!(memory.vectors[2], [0.0; 4]);
-    assert_eq!(memory.matrices[1], [[0.0; 4]; 4]);
+    // Cells the program never touches are not wiped (nothing reads them), except the train
+    // loop's own s0, s1 and v0.
+    assert_eq!(memory.vectors[2], [9.0; 4]);
+    assert_eq!(memory.matrices[1], [[9.0; 4]; 4]);
+    memory.scalars[1] = 4.0;
+    memory.vectors[0] = [4.0; 4];
+    let empty = Program::compile(&no_op_algorithm(), &SIZES, 4).unwrap();
+    let outcome = execute(
+        &empty,
+        &t,
+        10,
+        10,
+        MAX_ABS_ERROR,
+        &mut memory,
+        &mut Rng::new(0, 0),
+        None,
+    );
+    // A prediction of 0 on labels 1: the stale s1 was wiped.
+    assert_eq!(outcome.fitness, fas(1.0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -890,4 +907,152 @@ fn learn_sees_the_features_and_predict_a_zero_label_whatever_the_other_wrote() {
         .outcome
         .fitness;
     assert_eq!(fitness, fas(1.0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A full run resumed from its FEC probe, and a memory reused between programs
+
+/// Random programs over every deterministic op, with the given sizes of Setup, Predict, Learn.
+fn random_deterministic_programs(count: usize, seed: u64) -> Vec<Algorithm> {
+    use automl_zero_engine::builtins::{Builtin, Generator};
+    let ops: Vec<Op> = Op::ALL
+        .iter()
+        .copied()
+        .filter(|op| !op.info().random)
+        .collect();
+    let generator = Generator {
+        sizes: SIZES,
+        size_init: [5, 4, 6],
+        ops: [ops.clone(), ops.clone(), ops],
+    };
+    let mut rng = Rng::new(seed, 0);
+    (0..count)
+        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_run_resumed_from_its_probe_equals_a_run_from_scratch() {
+    use automl_zero_engine::evaluation::{probe, resume};
+    // 30 examples per epoch and 75 training steps: the resumed run crosses two epoch ends.
+    let mut s = TaskSpec::generated(TaskKind::ScalarLinearRegression, 4, 30, 20, 1);
+    s.num_train_epochs = 3;
+    let task = task(s);
+    let (mut memory, mut snapshot) = (Memory::<4>::new(SIZES), Memory::<4>::new(SIZES));
+    let mut errors = Errors::default();
+    let (mut resumed, mut diverged, mut scored) = (0, 0, 0);
+    for (i, a) in random_deterministic_programs(3000, 5).iter().enumerate() {
+        let program = Program::compile(a, &SIZES, 4).unwrap();
+        for (probe_steps, max_abs_error) in [(10, MAX_ABS_ERROR), (10, 2.0), (29, MAX_ABS_ERROR)] {
+            let mut rng = Rng::new(1, 0);
+            let (probed, taken) = probe(
+                &program,
+                &task,
+                probe_steps,
+                10,
+                max_abs_error,
+                &mut memory,
+                &mut rng,
+                &mut errors,
+                &mut snapshot,
+            );
+            let expected = run_with(a, &task, 75, 20, max_abs_error, None).outcome;
+            if !taken {
+                // Only a probe whose training diverged (so that it recorded fewer errors than
+                // its steps) takes no snapshot.
+                assert!(errors.train.len() < probe_steps, "program {i}\n{a}");
+                assert!(probed.fitness == 0.0, "program {i}\n{a}");
+                diverged += 1;
+                continue;
+            }
+            let got = resume(
+                &program,
+                &task,
+                &snapshot,
+                probe_steps,
+                75,
+                20,
+                max_abs_error,
+                &mut memory,
+                &mut rng,
+            );
+            assert_eq!(got.train_steps, expected.train_steps, "program {i}\n{a}");
+            assert_eq!(got.valid_steps, expected.valid_steps, "program {i}\n{a}");
+            assert_eq!(
+                got.fitness.to_bits(),
+                expected.fitness.to_bits(),
+                "program {i}: resumed {} vs from scratch {}\n{a}",
+                got.fitness,
+                expected.fitness
+            );
+            resumed += 1;
+            if expected.fitness > 0.0 {
+                scored += 1;
+            }
+        }
+    }
+    // The programs exercise both paths and reach non-zero fitness often enough to matter.
+    assert!(
+        resumed > 1000 && diverged > 100 && scored > 300,
+        "{resumed} {diverged} {scored}"
+    );
+}
+
+#[test]
+fn a_probe_covering_a_whole_epoch_takes_no_snapshot() {
+    use automl_zero_engine::evaluation::probe;
+    let task = ones(10, 10);
+    let a = algorithm(&[], &[], &[]);
+    let program = Program::compile(&a, &SIZES, 4).unwrap();
+    let (mut memory, mut snapshot) = (Memory::<4>::new(SIZES), Memory::<4>::new(SIZES));
+    let mut errors = Errors::default();
+    let mut rng = Rng::new(0, 0);
+    for (steps, expected) in [(9, true), (10, false), (0, false)] {
+        let (_, taken) = probe(
+            &program,
+            &task,
+            steps,
+            10,
+            MAX_ABS_ERROR,
+            &mut memory,
+            &mut rng,
+            &mut errors,
+            &mut snapshot,
+        );
+        assert_eq!(taken, expected, "{steps} probe steps");
+    }
+}
+
+#[test]
+fn a_memory_left_dirty_by_a_larger_program_changes_no_result() {
+    let task = increment(40, 20, Some(0.1));
+    let programs = random_deterministic_programs(400, 9);
+    let mut shared = Memory::<4>::new(SIZES);
+    let mut rng = Rng::new(0, 0);
+    let mut differing = 0;
+    for (i, a) in programs.iter().enumerate() {
+        let program = Program::compile(a, &SIZES, 4).unwrap();
+        let fresh = run_with(a, &task, 40, 20, LARGE_MAX_ABS_ERROR, None).outcome;
+        // Fill every cell, so that anything the next run fails to wipe shows.
+        shared.scalars.fill(7.5);
+        shared.vectors.fill([-3.0; 4]);
+        shared.matrices.fill([[2.0; 4]; 4]);
+        let reused = execute(
+            &program,
+            &task,
+            40,
+            20,
+            LARGE_MAX_ABS_ERROR,
+            &mut shared,
+            &mut rng,
+            None,
+        );
+        assert_eq!(
+            reused.fitness.to_bits(),
+            fresh.fitness.to_bits(),
+            "program {i}\n{a}"
+        );
+        differing += usize::from(fresh.fitness > 0.0);
+    }
+    assert!(differing > 50, "{differing}");
 }

@@ -70,26 +70,136 @@ pub fn execute<const F: usize>(
     max_abs_error: f64,
     memory: &mut Memory<F>,
     rng: &mut Rng,
-    mut errors: Option<&mut Errors>,
+    errors: Option<&mut Errors>,
 ) -> Outcome {
-    memory.wipe();
+    start(program, memory, rng);
+    run_from(
+        program,
+        task,
+        0,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rng,
+        errors,
+        None,
+    )
+}
+
+/// An FEC probe: [`execute`] recording the first epoch's errors into the emptied `errors`; it also copies the memory
+/// into `snapshot` once its training is done (before it validates), so that a full run of a
+/// program without random ops can [`resume`] from there. Returns the outcome and whether the
+/// snapshot was taken.
+#[allow(clippy::too_many_arguments)]
+pub fn probe<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+    errors: &mut Errors,
+    snapshot: &mut Memory<F>,
+) -> (Outcome, bool) {
+    errors.clear();
+    start(program, memory, rng);
+    // Only a probe whose training ends inside the first epoch is a prefix of a longer run.
+    let prefix = num_train > 0 && num_train < task.train_labels.len();
+    let mut taken = false;
+    let outcome = run_from(
+        program,
+        task,
+        0,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rng,
+        Some(errors),
+        prefix.then_some(Snapshot {
+            memory: snapshot,
+            taken: &mut taken,
+        }),
+    );
+    (outcome, taken)
+}
+
+/// Finishes the run that a [`probe`] of `done` training steps began: gives exactly the outcome
+/// of [`execute`] with `num_train` steps, for a program that draws no random numbers.
+#[allow(clippy::too_many_arguments)]
+pub fn resume<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    snapshot: &Memory<F>,
+    done: usize,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+) -> Outcome {
+    debug_assert!(!program.is_random() && done < task.train_labels.len());
+    memory.copy_used(snapshot, program.needs());
+    let mut outcome = run_from(
+        program,
+        task,
+        done,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rng,
+        None,
+        None,
+    );
+    outcome.train_steps += done as u64;
+    outcome
+}
+
+/// Wipes the memory a program uses and runs its Setup.
+fn start<const F: usize>(program: &Program, memory: &mut Memory<F>, rng: &mut Rng) {
     assert!(
         program.fits(memory),
         "a program runs only on a memory with its sizes"
     );
-    // SAFETY (every `run_unchecked` of this module): checked once here; the memory is not
-    // resized while the program runs.
+    memory.wipe_used(program.needs());
+    // SAFETY (every `run_unchecked` of this module): checked once here (`resume` runs only on
+    // a memory its probe ran on); the memory is not resized while the program runs.
     unsafe { program.run_unchecked(Component::Setup, memory, rng) };
+}
+
+/// Where a probe copies its memory once its training is done.
+struct Snapshot<'a, const F: usize> {
+    memory: &'a mut Memory<F>,
+    taken: &'a mut bool,
+}
+
+/// The train loop from training step `done` on (within the first epoch), the memory holding
+/// the state after those steps; the outcome counts only the steps taken here.
+#[allow(clippy::too_many_arguments)]
+fn run_from<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    done: usize,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut Rng,
+    mut errors: Option<&mut Errors>,
+    mut snapshot: Option<Snapshot<F>>,
+) -> Outcome {
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
-    let mut remaining = total;
-    let mut position = 0usize;
+    let mut position = done;
     let mut best = 0.0f64;
     let mut steps = 0u64;
     let mut valid_steps = 0u64;
-    while remaining > 0 {
-        let chunk = per_epoch.min(remaining);
-        let first = remaining == total;
+    while position < total {
+        let first = position < per_epoch;
+        let chunk = (per_epoch - position % per_epoch).min(total - position);
         let record = if first { errors.as_deref_mut() } else { None };
         let trained = train(
             program,
@@ -104,12 +214,12 @@ pub fn execute<const F: usize>(
         steps += trained.steps;
         position += chunk;
         if !trained.ok {
-            if first {
-                best = 0.0;
-            }
             break;
         }
-        remaining -= chunk;
+        if let Some(s) = snapshot.take() {
+            s.memory.copy_used(memory, program.needs());
+            *s.taken = true;
+        }
         let record = if first { errors.as_deref_mut() } else { None };
         let fitness = validate(
             program,

@@ -7,7 +7,9 @@ pub mod test_split;
 pub mod workers;
 
 pub use budget::{BudgetConfig, Cost, TrainBudget};
-pub use executor::{Errors, Outcome, Trace, execute, flip_and_squash, replay, trace};
+pub use executor::{
+    Errors, Outcome, Trace, execute, flip_and_squash, probe, replay, resume, trace,
+};
 pub use fec::{FecCache, FecConfig, FecState, FecStats};
 pub use workers::Workers;
 
@@ -90,6 +92,8 @@ impl EvalSettings {
 struct Scratch<const F: usize> {
     memory: Memory<F>,
     errors: Errors,
+    /// The memory as the last probe's training left it.
+    snapshot: Memory<F>,
 }
 
 impl<const F: usize> Scratch<F> {
@@ -97,6 +101,7 @@ impl<const F: usize> Scratch<F> {
         Scratch {
             memory: Memory::new(sizes),
             errors: Errors::default(),
+            snapshot: Memory::new(sizes),
         }
     }
 }
@@ -416,15 +421,19 @@ impl<const F: usize> Evaluator<F> {
             // Probe the members still going (a repeat of an earlier member waits for its
             // result instead), in parallel.
             if fec.is_some() {
-                let cache = fec.as_ref().filter(|_| workers.threads() > 1);
+                let cache = fec.as_ref();
                 claims.get_mut().expect("claims lock").clear();
                 let claims = &*claims;
                 let mut active: Vec<&mut Job> = jobs
                     .iter_mut()
                     .filter(|j| j.standing == Standing::Active)
                     .collect();
-                // The costliest first, so that the stage does not end waiting for one.
-                active.sort_unstable_by_key(|j| std::cmp::Reverse(j.program.step_cost()));
+                // The costliest first, so that the stage does not end waiting for one. One
+                // thread keeps batch order, so that the earliest member with a probe hash
+                // claims its full run first and no run made ahead is wasted.
+                if workers.threads() > 1 {
+                    active.sort_unstable_by_key(|j| std::cmp::Reverse(j.program.step_cost()));
+                }
                 workers.for_each(&mut active, |job| {
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
@@ -710,9 +719,8 @@ fn probe_range<const F: usize>(
         let task = &tasks[t];
         let n = train_examples(settings, job.cost, task);
         let probe_steps = fec.num_train_examples.min(n);
-        scratch.errors.clear();
         let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
-        let outcome = execute(
+        let (outcome, snapshot) = probe(
             &job.program,
             task,
             probe_steps,
@@ -720,7 +728,8 @@ fn probe_range<const F: usize>(
             settings.max_abs_error,
             &mut scratch.memory,
             &mut probe_rng,
-            Some(&mut scratch.errors),
+            &mut scratch.errors,
+            &mut scratch.snapshot,
         );
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
@@ -735,7 +744,23 @@ fn probe_range<const F: usize>(
             && !ahead.cache.contains(probe.hash)
             && ahead.claim(probe.hash, job.index)
         {
-            job.ahead[t] = Some(job_run(job, tasks, t, settings, &mut scratch.memory));
+            // A program without random ops repeats its probe's training steps exactly, so its
+            // full run goes on from where the probe's training ended.
+            job.ahead[t] = Some(if snapshot && !job.blind && !job.program.is_random() {
+                resume(
+                    &job.program,
+                    task,
+                    &scratch.snapshot,
+                    probe_steps,
+                    n,
+                    task.valid_steps(),
+                    settings.max_abs_error,
+                    &mut scratch.memory,
+                    &mut probe_rng,
+                )
+            } else {
+                job_run(job, tasks, t, settings, &mut scratch.memory)
+            });
         }
     }
 }
