@@ -29,7 +29,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Folder holding image datasets named by relative paths.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::existing_folder)]
     data_dir: Option<PathBuf>,
     /// Override a config key, e.g. --set search.population_size=100 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -45,14 +45,14 @@ pub struct EvalArgs {
     #[arg(long)]
     builtin: Option<String>,
     /// The config whose tasks and memory sizes to use.
-    #[arg(long, conflicts_with_all = ["train", "valid"])]
+    #[arg(long, conflicts_with_all = ["train", "valid", "valid_fraction", "eval_type", "epochs", "scalars", "vectors", "matrices"])]
     config: Option<PathBuf>,
     /// Which of the config's task lists to use.
     #[arg(long, value_enum, default_value = "final")]
     tasks: TaskList,
     /// The folder where relative dataset paths of projected tasks are looked for first (then
     /// $AUTOML_ZERO_DATA, then the config's folder).
-    #[arg(long, requires = "config")]
+    #[arg(long, requires = "config", value_parser = crate::existing_folder)]
     data_dir: Option<PathBuf>,
     /// Quick form: training data file (CSV, .npy or .npz; the last column is the label).
     #[arg(long, requires = "eval_type")]
@@ -125,6 +125,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
             }
             if args.valid.is_none() && args.valid_fraction.is_none() {
                 bail!("give --valid FILE or --valid-fraction F with --train");
+            }
+            if let Some(v) = args.valid_fraction
+                && !(v > 0.0 && v < 1.0)
+            {
+                bail!("--valid-fraction: {v} is not in (0, 1)");
+            }
+            if args.epochs == 0 {
+                bail!("--epochs: must be at least 1");
             }
             let mut spec = TaskSpec::generated(TaskKind::Files, f, 0, 0, 1);
             spec.num_train_epochs = args.epochs;

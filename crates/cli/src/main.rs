@@ -95,3 +95,15 @@ fn list_ops() {
         );
     }
 }
+
+/// Parses a flag naming a folder that must exist.
+fn existing_folder(text: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(text);
+    if path.is_dir() {
+        Ok(path)
+    } else if path.exists() {
+        Err(format!("`{text}` is not a folder"))
+    } else {
+        Err(format!("the folder `{text}` does not exist"))
+    }
+}

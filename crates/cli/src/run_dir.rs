@@ -5,6 +5,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Files whose presence marks a folder as holding a run.
+const RUN_FILES: [&str; 4] = [
+    "config.toml",
+    "progress.jsonl",
+    "summary.json",
+    automl_zero_engine::checkpoint::LATEST,
+];
+
 /// An open run folder.
 pub struct RunDir {
     pub path: PathBuf,
@@ -12,8 +20,18 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates the folder (and its parents) and opens `progress.jsonl`.
+    /// Creates the folder (and its parents) and opens `progress.jsonl`; a folder that already
+    /// holds a run is refused.
     pub fn create(path: PathBuf) -> Result<RunDir> {
+        if let Some(file) = RUN_FILES.iter().map(|f| path.join(f)).find(|f| f.exists()) {
+            anyhow::bail!(
+                "the run folder {} already holds a run ({} exists): carry it on with \
+                 `automl-zero search --resume {}`, or give another --out",
+                path.display(),
+                file.display(),
+                path.display()
+            );
+        }
         fs::create_dir_all(&path)
             .with_context(|| format!("cannot create the run folder {}", path.display()))?;
         let progress_path = path.join("progress.jsonl");
@@ -26,17 +44,32 @@ impl RunDir {
     }
 
     /// Opens an existing run folder to carry on a run: `progress.jsonl` keeps its first `lines`
-    /// lines (those written before the checkpoint) and is appended to.
-    pub fn reopen(path: PathBuf, lines: u64) -> Result<RunDir> {
+    /// lines (those written before the checkpoint) and is appended to. Also returns a warning
+    /// when the file holds fewer lines than that (removed, or lost in a crash).
+    pub fn reopen(path: PathBuf, lines: u64) -> Result<(RunDir, Option<String>)> {
         let progress_path = path.join("progress.jsonl");
-        let text = fs::read_to_string(&progress_path).unwrap_or_default();
+        let text = match fs::read_to_string(&progress_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", progress_path.display()));
+            }
+        };
         let keep: String = text.split_inclusive('\n').take(lines as usize).collect();
+        let kept = keep.lines().count() as u64;
+        let warning = (kept < lines).then(|| {
+            format!(
+                "warning: {} holds {kept} of the {lines} progress reports made before the checkpoint; \
+                 the run carries on, but its plot will lack the missing ones",
+                progress_path.display()
+            )
+        });
         write_atomic(&progress_path, keep.as_bytes())?;
         let progress = OpenOptions::new()
             .append(true)
             .open(&progress_path)
             .with_context(|| format!("cannot open {}", progress_path.display()))?;
-        Ok(RunDir { path, progress })
+        Ok((RunDir { path, progress }, warning))
     }
 
     /// Appends one JSON line to `progress.jsonl`.

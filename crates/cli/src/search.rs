@@ -31,7 +31,7 @@ pub struct SearchArgs {
     /// The run's seed (overrides random_seed; 0 draws one).
     #[arg(long)]
     seed: Option<u64>,
-    /// The run folder (default: runs/<date>-<time>-<seed>).
+    /// The run folder (default: runs/<date>-<time>-<seed>); one that already holds a run is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override a config key, e.g. --set search.population_size=100 (repeatable).
@@ -42,7 +42,7 @@ pub struct SearchArgs {
     quiet: bool,
     /// The folder where relative dataset paths of projected tasks are looked for first (then
     /// $AUTOML_ZERO_DATA, then the config's folder).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::existing_folder)]
     data_dir: Option<PathBuf>,
     /// Threads to evaluate on (0: every core). The result does not depend on it.
     #[arg(long, default_value_t = 0)]
@@ -129,8 +129,8 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
             };
             anyhow::anyhow!("cannot resume: {e}{hint}")
         })?;
-        // Dataset paths were resolved when the run started; relative ones stay relative to
-        // the folder the run was started from.
+        // Data paths were made absolute when the run started, so that they read the same
+        // files from any folder.
         return Ok((c.config, PathBuf::from("."), dir, Some(c.state)));
     }
     let (mut config, base_dir) = match &args.config {
@@ -164,7 +164,13 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
 pub fn run(args: SearchArgs) -> Result<()> {
     let (config, base_dir, out, resume) = start(&args)?;
     let dir = match &resume {
-        Some(state) => RunDir::reopen(out.clone(), state.progress_reports)?,
+        Some(state) => {
+            let (dir, warning) = RunDir::reopen(out.clone(), state.progress_reports)?;
+            if let Some(w) = warning {
+                eprintln!("{w}");
+            }
+            dir
+        }
         None => {
             let dir = RunDir::create(out.clone())?;
             dir.write("config.toml", &config.to_toml())?;

@@ -60,3 +60,56 @@ fn zero_seeds_is_an_error_naming_the_flag() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--seeds"));
 }
+
+#[test]
+fn quick_form_flags_are_refused_beside_a_config() {
+    for flag in [
+        ["--scalars", "2"],
+        ["--epochs", "5"],
+        ["--eval-type", "accuracy"],
+        ["--valid-fraction", "0.3"],
+    ] {
+        let out = eval(&flag);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {stderr}");
+        assert!(
+            stderr.contains(flag[0]) && stderr.contains("--config"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn quick_form_errors_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    let rows: String = (0..20).map(|i| format!("{i},1,2,3,{i}\n")).collect();
+    std::fs::write(&train, rows).unwrap();
+    for (extra, flag) in [
+        (["--valid-fraction", "NaN"], "--valid-fraction"),
+        (["--valid-fraction", "1"], "--valid-fraction"),
+        (["--epochs", "0"], "--epochs"),
+    ] {
+        let out = Command::new(BIN)
+            .args([
+                "eval",
+                "--builtin",
+                "linear",
+                "--eval-type",
+                "rms_error",
+                "--train",
+            ])
+            .arg(&train)
+            .args(if flag == "--epochs" {
+                vec!["--valid-fraction", "0.25"]
+            } else {
+                vec![]
+            })
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra:?} succeeded");
+        assert!(stderr.contains(&format!("{flag}:")), "{extra:?}: {stderr}");
+    }
+}

@@ -240,3 +240,95 @@ fn bad_overrides_fail_naming_the_key() {
         assert!(!out.join("summary.json").exists());
     }
 }
+
+#[test]
+fn values_that_would_stall_or_never_end_a_run_are_refused() {
+    let (dir, config) = setup();
+    for (set, named) in [
+        // No individual at all: the run would never start.
+        ("search.max_individuals=0", "search.max_individuals"),
+        ("search.max_train_steps=0", "search.max_train_steps"),
+        // A fitness is at most 1, so this could never be exceeded.
+        ("sufficient_fitness=1.5", "sufficient_fitness"),
+        ("sufficient_fitness=-0.5", "sufficient_fitness"),
+        // Limits that contradict each other.
+        ("search.learn.size_min=6", "search.learn.size_max"),
+        // The FEC probe needs more examples than the tasks have (10 + 10).
+        ("search.fec.num_train_examples=11", "search.fec"),
+    ] {
+        let out = dir.path().join("refused");
+        let o = search(&config, &out, &["--set", set]);
+        let stderr = String::from_utf8_lossy(&o.stderr).replace(set, "");
+        assert_eq!(o.status.code(), Some(2), "--set {set}:\n{stderr}");
+        assert!(
+            stderr.contains(named),
+            "--set {set}: no {named} in\n{stderr}"
+        );
+        assert!(!out.join("summary.json").exists());
+    }
+}
+
+#[test]
+fn a_folder_holding_a_run_is_not_reused_by_a_new_run() {
+    let (dir, config) = setup();
+    let out = dir.path().join("run");
+    search_ok(&config, &out, &[]);
+    let progress = read(&out.join("progress.jsonl"));
+    let o = search(&config, &out, &["--seed", "9"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds a run") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert_eq!(read(&out.join("progress.jsonl")), progress);
+    // An existing empty folder is fine.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    search_ok(&config, &empty, &[]);
+}
+
+#[test]
+fn a_missing_data_dir_is_an_error() {
+    let (dir, config) = setup();
+    let o = search(
+        &config,
+        &dir.path().join("run"),
+        &["--data-dir", "/no/such/folder"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--data-dir") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_on_data_files_repeats_and_resumes_from_any_folder() {
+    let (dir, _) = setup();
+    let data = dir.path().join("project");
+    std::fs::create_dir_all(data.join("data")).unwrap();
+    let mut csv = String::new();
+    for i in 0..40 {
+        let x = [i as f64 * 0.1, 1.0, -0.5, (i % 7) as f64];
+        csv += &format!("{},{},{},{},{}\n", x[0], x[1], x[2], x[3], x[0] - x[3]);
+    }
+    std::fs::write(data.join("data/train.csv"), &csv).unwrap();
+    let config = SMALL.split("[[search_tasks]]").next().unwrap().to_string()
+        + "[[search_tasks]]\nkind = \"files\"\nfeatures_size = 4\ntrain_file = \"data/train.csv\"\nvalid_fraction = 0.25\neval_type = \"rms_error\"\n";
+    std::fs::write(data.join("files.toml"), config).unwrap();
+    let run = dir.path().join("run");
+    // Started from the project folder with a relative config path.
+    let o = Command::new(BIN)
+        .current_dir(&data)
+        .args(["search", "files.toml", "-q", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The run folder's config reads the same file from elsewhere, and gives the same result.
+    let again = dir.path().join("again");
+    search_ok(&run.join("config.toml"), &again, &[]);
+    assert_eq!(read(&run.join("best.txt")), read(&again.join("best.txt")));
+}

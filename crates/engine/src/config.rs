@@ -335,6 +335,12 @@ impl Config {
             "list at least one mutation type",
         )?;
         range("max_abs_error", s.max_abs_error > 0.0, "must be positive")?;
+        if let Some(m) = s.max_individuals {
+            range("max_individuals", m >= 1, "must be at least 1")?;
+        }
+        if let Some(m) = s.max_train_steps {
+            range("max_train_steps", m >= 1, "must be at least 1")?;
+        }
         range(
             "progress_every",
             s.progress_every >= 1,
@@ -394,7 +400,9 @@ impl Config {
             range(
                 &format!("{name}.size_max"),
                 min <= max,
-                "must be at least size_min",
+                &format!(
+                    "{max} must be at least size_min ({min}; size_init when size_min is not set)"
+                ),
             )?;
             range(
                 &format!("{name}.size_max"),
@@ -409,6 +417,15 @@ impl Config {
         }
         if self.sufficient_fitness.is_some_and(|f| !f.is_finite()) {
             return Err("sufficient_fitness: must be a number".into());
+        }
+        if self
+            .sufficient_fitness
+            .is_some_and(|f| !(0.0..1.0).contains(&f))
+        {
+            return Err(
+                "sufficient_fitness: must be in [0, 1) (a fitness is at most 1, and must exceed it)"
+                    .into(),
+            );
         }
         crate::tasks::collection_features(&self.search_tasks, "search_tasks")
             .map_err(|e| e.to_string())?;

@@ -572,7 +572,10 @@ impl<'a, const F: usize> Search<'a, F> {
             }
             let budget = limits
                 .max_individuals
-                .map_or(u64::MAX, |m| m - self.individuals);
+                .map_or(u64::MAX, |m| m.saturating_sub(self.individuals));
+            if budget == 0 {
+                break StopReason::MaxIndividuals;
+            }
             let filling = !self.filled();
             let best = self.round(budget);
             after_round(self);

@@ -8,7 +8,7 @@ use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
 use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
-use crate::tasks::{TaskSpec, build_tasks, randomize_seeds};
+use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds};
 use crate::with_features;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -117,6 +117,28 @@ pub fn seed_from_clock() -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(1);
     (nanos % (u32::MAX as u64 - 1)) + 1
+}
+
+/// Checks that every search task has the examples the FEC probe trains and validates on
+/// (SPEC 5.2).
+fn check_fec_fits<const F: usize>(
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+) -> Result<(), RunError> {
+    let Some(fec) = &settings.fec else {
+        return Ok(());
+    };
+    for task in tasks {
+        let (train, valid) = (task.max_train_examples(), task.valid_steps());
+        if fec.num_train_examples > train || fec.num_valid_examples > valid {
+            return Err(RunError(format!(
+                "search.fec: the probe trains on {} and validates on {} examples, but search task {} \
+                 has {train} training steps (examples × epochs) and {valid} validation examples",
+                fec.num_train_examples, fec.num_valid_examples, task.index
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Evaluation settings of a config's search.
@@ -423,6 +445,7 @@ fn run_for<const F: usize>(
         }
         let tasks = build_tasks::<F>(&d.search_specs, "search_tasks", base_dir)
             .map_err(|e| RunError(e.to_string()))?;
+        check_fec_fits(&tasks, &settings)?;
         let evaluator = Evaluator::with_workers(tasks, settings.clone(), options.workers.clone());
         let search_rng = match restored {
             None => Rng::new(d.rng.next_u64(), salt::SEARCH),
@@ -639,6 +662,7 @@ fn bench_for<const F: usize>(
         .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
     let tasks = build_tasks::<F>(&config.search_tasks, "search_tasks", base_dir)
         .map_err(|e| RunError(e.to_string()))?;
+    check_fec_fits(&tasks, &settings)?;
     let evaluator = Evaluator::with_workers(tasks, settings, workers.clone());
     let rng = Rng::new(seed, salt::SEARCH);
     let started = Instant::now();

@@ -386,14 +386,23 @@ pub fn resolve_data_path(
 }
 
 /// Replaces the dataset path of every projected task in `specs` by the absolute path it
-/// resolves to (see [`resolve_data_path`]), so that a config written out later reads the same
-/// files from anywhere.
+/// resolves to (see [`resolve_data_path`]), and the data files of `files` tasks by their
+/// absolute paths under `base_dir`, so that a config written out later reads the same files
+/// from anywhere.
 pub fn resolve_dataset_paths(
     specs: &mut [TaskSpec],
     key: &str,
     base_dir: &Path,
     data_dir: Option<&Path>,
 ) -> Result<(), TaskError> {
+    for spec in specs.iter_mut() {
+        for file in [&mut spec.train_file, &mut spec.valid_file]
+            .into_iter()
+            .flatten()
+        {
+            *file = absolute(&base_dir.join(&*file));
+        }
+    }
     for (i, spec) in specs.iter_mut().enumerate() {
         if spec.kind != TaskKind::ProjectedBinaryClassification {
             continue;
@@ -403,9 +412,17 @@ pub fn resolve_dataset_paths(
         };
         let found = resolve_data_path(&dataset.path, base_dir, data_dir)
             .map_err(|e| TaskError::Spec(format!("{key}[{i}].dataset.path: {e}")))?;
-        dataset.path = found.canonicalize().unwrap_or(found);
+        dataset.path = absolute(&found);
     }
     Ok(())
+}
+
+/// A path made absolute (symbolic links resolved when it exists), so that it reads the same
+/// file from any working folder.
+fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_owned())
 }
 
 /// The image set of a projected task spec, read once per process (paths resolved as
