@@ -11,7 +11,7 @@
 use automl_zero_engine::config::{Config, DEMO};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::ops::{Data, Kind, OPS, Op};
-use automl_zero_engine::program::{Algorithm, Instruction, parse};
+use automl_zero_engine::program::{Algorithm, Instruction, parse, parse_file};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
@@ -442,6 +442,127 @@ fn parse_errors_on_empty_and_blank_texts_have_positions() {
         let e = parse(text, &sizes).unwrap_err();
         assert!(e.line >= 1 && e.column >= 1, "{text:?}: {e:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors in program files name the file, the place and the value
+
+const LINEAR_TEXT: &str = "def Setup():\n  s2 = 0.01\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s3 * s2\n  v2 = s3 * v0\n  v1 = v1 + v2\n";
+
+const LINEAR_SIZES: MemorySizes = MemorySizes {
+    scalars: 4,
+    vectors: 3,
+    matrices: 1,
+};
+
+/// Writes `text` to a file `name` and reads it with `parse_file`, expecting an error whose
+/// message contains every one of `parts` (and the file's name).
+fn file_error(name: &str, text: &str, parts: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let e = parse_file(&path, &LINEAR_SIZES)
+        .expect_err(&format!("{name} was accepted:\n{text}"))
+        .to_string();
+    for part in [name].iter().chain(parts) {
+        assert!(e.contains(part), "{e:?} does not contain {part:?}");
+    }
+    e
+}
+
+/// The linear program as compact JSON (one line), with `from` replaced by `to`.
+fn linear_json(from: &str, to: &str) -> String {
+    let a = parse(LINEAR_TEXT, &LINEAR_SIZES).unwrap();
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(json.contains(from), "{json}");
+    json.replacen(from, to, 1)
+}
+
+#[test]
+fn json_errors_name_the_file_position_and_instruction() {
+    let e = file_error(
+        "op.json",
+        &linear_json("\"vector_inner_product\"", "\"nope\""),
+        &[
+            "line 1, column",
+            "Predict, instruction 1",
+            "unknown op `nope`",
+        ],
+    );
+    assert!(
+        !e.contains(" at line "),
+        "serde_json's position is repeated: {e}"
+    );
+    file_error(
+        "addr.json",
+        &linear_json("\"in2\":1", "\"in2\":99"),
+        &["Predict, instruction 1", "address v99"],
+    );
+    file_error("trunc.json", "{\"setup\": [\n", &["line 2", "EOF"]);
+}
+
+#[test]
+fn json_missing_component_is_named() {
+    for c in ["setup", "predict", "learn"] {
+        let mut value: serde_json::Value = serde_json::from_str(&linear_json("", "")).unwrap();
+        value.as_object_mut().unwrap().remove(c);
+        file_error(
+            "missing.json",
+            &value.to_string(),
+            &["line 1", &format!("`{c}`")],
+        );
+    }
+    // Empty components are written as empty lists and read back.
+    let empty = Algorithm::default();
+    assert_eq!(Algorithm::from_json(&empty.to_json()).unwrap(), empty);
+}
+
+#[test]
+fn json_data_of_the_wrong_length_is_refused() {
+    for (data, n) in [
+        ("[0.0,0.0]", "found 2"),
+        ("[0.0,0.0,0.0,1.0]", "found 4"),
+        ("[]", "found 0"),
+    ] {
+        file_error(
+            "data.json",
+            &linear_json(
+                "\"data\":[0.0,0.0,0.0]}],\"learn\"",
+                &format!("\"data\":{data}}}],\"learn\""),
+            ),
+            &["line 1, column", "Predict, instruction 1, `data`", n],
+        );
+    }
+}
+
+#[test]
+fn json_non_finite_and_overflowing_numbers_are_refused() {
+    for (value, found) in [
+        ("NaN", "`NaN`"),
+        ("Infinity", "`Infinity`"),
+        ("-Infinity", "`-Infinity`"),
+        ("1e999", "`1e999`"),
+    ] {
+        file_error(
+            "const.json",
+            &linear_json("\"activation\":0.01", &format!("\"activation\":{value}")),
+            &[
+                "line 1, column",
+                "Setup, instruction 1, `activation`",
+                found,
+            ],
+        );
+    }
+    file_error(
+        "data.json",
+        &linear_json("\"data\":[0.0,0.0,0.0]", "\"data\":[0.0,1e39,0.0]"),
+        &[
+            "line 1, column",
+            "Setup, instruction 1, `data`",
+            "`1e39`",
+            "32-bit",
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
