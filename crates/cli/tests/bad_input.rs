@@ -260,6 +260,29 @@ fn json_program_missing_a_component_or_data_is_refused() {
 }
 
 #[test]
+fn nan_and_overflowing_constants_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "nan.txt",
+        &linear_program().replace("0.01", "nan"),
+    );
+    every_command_fails(dir.path(), "nan.txt", &["nan.txt", "line 2", "nan"]);
+    write(
+        dir.path(),
+        "big.txt",
+        &linear_program().replace("0.01", "1e999"),
+    );
+    every_command_fails(dir.path(), "big.txt", &["big.txt", "line 2", "1e999"]);
+    write(
+        dir.path(),
+        "nan.json",
+        &linear_json("\"activation\":0.01", "\"activation\":NaN"),
+    );
+    every_command_fails(dir.path(), "nan.json", &["nan.json", "line 1", "NaN"]);
+}
+
+#[test]
 fn missing_program_file_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.csv", GOOD_CSV);

@@ -565,6 +565,85 @@ fn json_non_finite_and_overflowing_numbers_are_refused() {
     );
 }
 
+#[test]
+fn text_nan_and_overflowing_numbers_are_refused() {
+    for (value, parts) in [
+        ("nan", ["line 2, column 8", "constant nan", "not a number"]),
+        ("NaN", ["line 2, column 8", "constant NaN", "not a number"]),
+        (
+            "-nan",
+            ["line 2, column 8", "constant -nan", "not a number"],
+        ),
+        ("1e999", ["line 2, column 8", "constant 1e999", "64-bit"]),
+        ("-1e400", ["line 2, column 8", "constant -1e400", "64-bit"]),
+    ] {
+        file_error("const.txt", &LINEAR_TEXT.replace("0.01", value), &parts);
+    }
+    for (value, parts) in [
+        ("nan", ["line 2, column 13", "value nan", "not a number"]),
+        ("1e39", ["line 2, column 13", "value 1e39", "32-bit"]),
+    ] {
+        let text = LINEAR_TEXT.replace("s2 = 0.01", &format!("v2[0.5] = {value}"));
+        file_error("value.txt", &text, &parts);
+    }
+}
+
+/// The search can evolve an infinite constant (a log-scale mutation that overflows) and prints
+/// it as `inf`, so `inf` must keep reading back.
+#[test]
+fn text_inf_constants_still_read_back() {
+    for value in [f64::INFINITY, f64::NEG_INFINITY] {
+        let a = Algorithm {
+            setup: vec![
+                Instruction::constant(2, value),
+                Instruction::set(Op::VectorConstSet, 2, [0.5, value as f32, 0.0]),
+            ],
+            ..Algorithm::default()
+        };
+        assert_eq!(parse(&a.to_string(), &LINEAR_SIZES).unwrap(), a, "{a}");
+    }
+}
+
+#[test]
+fn text_unknown_function_is_named() {
+    for (call, parts) in [
+        (
+            "dott(v0, v1)",
+            vec![
+                "line 4, column 8",
+                "unknown function `dott`",
+                "did you mean `dot`",
+            ],
+        ),
+        (
+            "dotproduct(v0, v1)",
+            vec!["line 4, column 8", "unknown function `dotproduct`", "`dot`"],
+        ),
+        (
+            "foo(v0, v1)",
+            vec!["line 4, column 8", "unknown function `foo`", "`matmul`"],
+        ),
+    ] {
+        let text = LINEAR_TEXT.replace("dot(v0, v1)", call);
+        let e = file_error("fn.txt", &text, &parts);
+        assert!(!e.contains("expected `(`"), "{e}");
+    }
+}
+
+#[test]
+fn text_huge_address_is_reported_as_written() {
+    let text = LINEAR_TEXT.replace("s2 = 0.01", "s99999999999999999999999 = 0.01");
+    let e = file_error(
+        "addr.txt",
+        &text,
+        &[
+            "line 2, column 3",
+            "address s99999999999999999999999 is beyond the memory",
+        ],
+    );
+    assert!(!e.contains("65535"), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Robustness of the config reader
 

@@ -395,6 +395,9 @@ fn parse_statement(
             }
         }
     }
+    if let Some((pos, message)) = unknown_function(&text, furthest) {
+        return Err((text.column(pos), message));
+    }
     expected.sort();
     let found = text.text_from(furthest);
     let list = if expected.len() > 12 {
@@ -410,6 +413,66 @@ fn parse_statement(
     Err((
         text.column(furthest),
         format!("expected {list}; found {found}{hint}"),
+    ))
+}
+
+/// The function names of the op templates (`abs`, `dot`, ...), sorted.
+fn function_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = OPS
+        .iter()
+        .flat_map(|info| {
+            let t = info.template;
+            t.match_indices('(').filter_map(move |(open, _)| {
+                let start = t[..open]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |i| i + 1);
+                let name = &t[start..open];
+                name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    .then_some(name)
+            })
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// When matching stopped inside or at the start of a word followed by `(` that names no
+/// function (`dott(v0, v1)`), the error about that word and its position.
+fn unknown_function(text: &Stripped, pos: usize) -> Option<(usize, String)> {
+    let chars = &text.chars;
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut start = pos.min(chars.len());
+    while start > 0 && is_word(chars[start - 1].0) {
+        start -= 1;
+    }
+    let word: String = chars[start..]
+        .iter()
+        .map(|c| c.0)
+        .take_while(|&c| is_word(c))
+        .collect();
+    let end = start + word.chars().count();
+    if !word.starts_with(char::is_alphabetic) || chars.get(end).map(|c| c.0) != Some('(') {
+        return None;
+    }
+    let names = function_names();
+    if names.contains(&word.as_str()) {
+        return None;
+    }
+    let hint = names
+        .iter()
+        .map(|n| (crate::ops::edit_distance(&word, n), *n))
+        .min()
+        .filter(|&(d, _)| d * 3 <= word.chars().count())
+        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Some((
+        start,
+        format!(
+            "unknown function `{word}`{hint}; the functions are {}",
+            list.join(", ")
+        ),
     ))
 }
 
@@ -467,9 +530,12 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                         };
                     }
                     pos += digits.len();
+                    // A number too large for u16 is beyond every memory; the message shows it
+                    // as written.
                     let addr = digits.parse::<u16>().unwrap_or(u16::MAX);
-                    if addr >= sizes.of(kind) && range_error.is_none() {
-                        range_error = Some((start, address_error(kind, addr, sizes)));
+                    let beyond = digits.parse::<u16>().is_err() || addr >= sizes.of(kind);
+                    if beyond && range_error.is_none() {
+                        range_error = Some((start, address_error(kind, &digits, sizes)));
                     }
                     match name.as_str() {
                         "o" => ins.out = addr,
@@ -494,6 +560,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                                 };
                             }
                         }
+                        if range_error.is_none() {
+                            range_error = number_error(&lexeme, ins.activation, "64")
+                                .map(|message| (pos, format!("constant {message}")));
+                        }
                     } else {
                         let k: usize = name.parse().expect("data placeholder");
                         match lexeme.parse::<f32>() {
@@ -517,6 +587,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                                 ),
                             ));
                         }
+                        if range_error.is_none() {
+                            range_error = number_error(&lexeme, f64::from(ins.data[k]), "32")
+                                .map(|message| (pos, format!("value {message}")));
+                        }
                     }
                     pos += len;
                 }
@@ -539,6 +613,22 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
         };
     }
     Attempt::Matched(ins, range_error)
+}
+
+/// What is wrong with a number read from `lexeme` into a `bits`-bit float, if anything: NaN is
+/// refused, and so is a finite literal too large for the float. `inf` itself is accepted, as
+/// the search can evolve an infinite constant and prints it as `inf`.
+fn number_error(lexeme: &str, value: f64, bits: &str) -> Option<String> {
+    if value.is_nan() {
+        Some(format!("{lexeme} is not a number (NaN); write a number"))
+    } else if value.is_infinite() && !lexeme.contains("inf") {
+        let largest = if bits == "32" { "3.4e38" } else { "1.8e308" };
+        Some(format!(
+            "{lexeme} is too large for a {bits}-bit float (the largest is about {largest})"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Describes the literal text a template expects next: a whole word, or one symbol.
@@ -627,7 +717,11 @@ mod tests {
         let text = "def Setup():\ndef Predict():\n  s1 = foo(v0)\ndef Learn():\n";
         let e = parse(text, &SIZES).unwrap_err();
         assert_eq!((e.line, e.column), (3, 8));
-        assert!(e.message.contains("found `foo`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown function `foo`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
