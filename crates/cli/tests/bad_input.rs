@@ -178,6 +178,110 @@ fn address_beyond_memory_names_the_file_line_and_address() {
     assert_names(&stderr, &["prog.txt", "line 3", "s9"]);
 }
 
+/// The linear program as JSON (one line), with `from` replaced by `to`.
+fn linear_json(from: &str, to: &str) -> String {
+    let sizes = automl_zero_engine::memory::MemorySizes {
+        scalars: 4,
+        vectors: 3,
+        matrices: 1,
+    };
+    let a = automl_zero_engine::program::parse(&linear_program(), &sizes).unwrap();
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(json.contains(from), "{json}");
+    json.replacen(from, to, 1)
+}
+
+/// `eval`, `simplify` and `export` of `program` with configs/linear.toml all fail, naming
+/// every one of `parts`.
+fn every_command_fails(dir: &Path, program: &str, parts: &[&str]) {
+    let linear = workspace_file("configs/linear.toml");
+    for command in [
+        vec!["eval", program, "--config", &linear],
+        vec!["simplify", program, "--config", &linear],
+        vec!["export", program, "--to", "rust", "--config", &linear],
+    ] {
+        let stderr = fails(dir, &command);
+        assert_names(&stderr, parts);
+    }
+}
+
+#[test]
+fn json_program_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "op.json",
+        &linear_json("\"vector_inner_product\"", "\"nope\""),
+    );
+    every_command_fails(
+        dir.path(),
+        "op.json",
+        &[
+            "op.json",
+            "line 1, column",
+            "Predict, instruction 1",
+            "nope",
+        ],
+    );
+    write(
+        dir.path(),
+        "addr.json",
+        &linear_json("\"in2\":1", "\"in2\":99"),
+    );
+    every_command_fails(
+        dir.path(),
+        "addr.json",
+        &["addr.json", "Predict, instruction 1", "v99"],
+    );
+    write(dir.path(), "trunc.json", "{\"setup\": [\n");
+    every_command_fails(dir.path(), "trunc.json", &["trunc.json", "line 2"]);
+}
+
+#[test]
+fn json_program_missing_a_component_or_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&linear_json("", "")).unwrap();
+    value.as_object_mut().unwrap().remove("learn");
+    write(dir.path(), "nolearn.json", &value.to_string());
+    every_command_fails(dir.path(), "nolearn.json", &["nolearn.json", "`learn`"]);
+    write(
+        dir.path(),
+        "short.json",
+        &linear_json(
+            "\"data\":[0.0,0.0,0.0]}],\"learn\"",
+            "\"data\":[0.0,0.0]}],\"learn\"",
+        ),
+    );
+    every_command_fails(
+        dir.path(),
+        "short.json",
+        &["short.json", "Predict, instruction 1, `data`", "found 2"],
+    );
+}
+
+#[test]
+fn nan_and_overflowing_constants_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "nan.txt",
+        &linear_program().replace("0.01", "nan"),
+    );
+    every_command_fails(dir.path(), "nan.txt", &["nan.txt", "line 2", "nan"]);
+    write(
+        dir.path(),
+        "big.txt",
+        &linear_program().replace("0.01", "1e999"),
+    );
+    every_command_fails(dir.path(), "big.txt", &["big.txt", "line 2", "1e999"]);
+    write(
+        dir.path(),
+        "nan.json",
+        &linear_json("\"activation\":0.01", "\"activation\":NaN"),
+    );
+    every_command_fails(dir.path(), "nan.json", &["nan.json", "line 1", "NaN"]);
+}
+
 #[test]
 fn missing_program_file_names_the_path() {
     let dir = tempfile::tempdir().unwrap();

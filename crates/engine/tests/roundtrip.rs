@@ -11,7 +11,7 @@
 use automl_zero_engine::config::{Config, DEMO};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::ops::{Data, Kind, OPS, Op};
-use automl_zero_engine::program::{Algorithm, Instruction, parse};
+use automl_zero_engine::program::{Algorithm, Instruction, parse, parse_file};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
@@ -442,6 +442,206 @@ fn parse_errors_on_empty_and_blank_texts_have_positions() {
         let e = parse(text, &sizes).unwrap_err();
         assert!(e.line >= 1 && e.column >= 1, "{text:?}: {e:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors in program files name the file, the place and the value
+
+const LINEAR_TEXT: &str = "def Setup():\n  s2 = 0.01\ndef Predict():\n  s1 = dot(v0, v1)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s3 * s2\n  v2 = s3 * v0\n  v1 = v1 + v2\n";
+
+const LINEAR_SIZES: MemorySizes = MemorySizes {
+    scalars: 4,
+    vectors: 3,
+    matrices: 1,
+};
+
+/// Writes `text` to a file `name` and reads it with `parse_file`, expecting an error whose
+/// message contains every one of `parts` (and the file's name).
+fn file_error(name: &str, text: &str, parts: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let e = parse_file(&path, &LINEAR_SIZES)
+        .expect_err(&format!("{name} was accepted:\n{text}"))
+        .to_string();
+    for part in [name].iter().chain(parts) {
+        assert!(e.contains(part), "{e:?} does not contain {part:?}");
+    }
+    e
+}
+
+/// The linear program as compact JSON (one line), with `from` replaced by `to`.
+fn linear_json(from: &str, to: &str) -> String {
+    let a = parse(LINEAR_TEXT, &LINEAR_SIZES).unwrap();
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(json.contains(from), "{json}");
+    json.replacen(from, to, 1)
+}
+
+#[test]
+fn json_errors_name_the_file_position_and_instruction() {
+    let e = file_error(
+        "op.json",
+        &linear_json("\"vector_inner_product\"", "\"nope\""),
+        &[
+            "line 1, column",
+            "Predict, instruction 1",
+            "unknown op `nope`",
+        ],
+    );
+    assert!(
+        !e.contains(" at line "),
+        "serde_json's position is repeated: {e}"
+    );
+    file_error(
+        "addr.json",
+        &linear_json("\"in2\":1", "\"in2\":99"),
+        &["Predict, instruction 1", "address v99"],
+    );
+    file_error("trunc.json", "{\"setup\": [\n", &["line 2", "EOF"]);
+}
+
+#[test]
+fn json_missing_component_is_named() {
+    for c in ["setup", "predict", "learn"] {
+        let mut value: serde_json::Value = serde_json::from_str(&linear_json("", "")).unwrap();
+        value.as_object_mut().unwrap().remove(c);
+        file_error(
+            "missing.json",
+            &value.to_string(),
+            &["line 1", &format!("`{c}`")],
+        );
+    }
+    // Empty components are written as empty lists and read back.
+    let empty = Algorithm::default();
+    assert_eq!(Algorithm::from_json(&empty.to_json()).unwrap(), empty);
+}
+
+#[test]
+fn json_data_of_the_wrong_length_is_refused() {
+    for (data, n) in [
+        ("[0.0,0.0]", "found 2"),
+        ("[0.0,0.0,0.0,1.0]", "found 4"),
+        ("[]", "found 0"),
+    ] {
+        file_error(
+            "data.json",
+            &linear_json(
+                "\"data\":[0.0,0.0,0.0]}],\"learn\"",
+                &format!("\"data\":{data}}}],\"learn\""),
+            ),
+            &["line 1, column", "Predict, instruction 1, `data`", n],
+        );
+    }
+}
+
+#[test]
+fn json_non_finite_and_overflowing_numbers_are_refused() {
+    for (value, found) in [
+        ("NaN", "`NaN`"),
+        ("Infinity", "`Infinity`"),
+        ("-Infinity", "`-Infinity`"),
+        ("1e999", "`1e999`"),
+    ] {
+        file_error(
+            "const.json",
+            &linear_json("\"activation\":0.01", &format!("\"activation\":{value}")),
+            &[
+                "line 1, column",
+                "Setup, instruction 1, `activation`",
+                found,
+            ],
+        );
+    }
+    file_error(
+        "data.json",
+        &linear_json("\"data\":[0.0,0.0,0.0]", "\"data\":[0.0,1e39,0.0]"),
+        &[
+            "line 1, column",
+            "Setup, instruction 1, `data`",
+            "`1e39`",
+            "32-bit",
+        ],
+    );
+}
+
+#[test]
+fn text_nan_and_overflowing_numbers_are_refused() {
+    for (value, parts) in [
+        ("nan", ["line 2, column 8", "constant nan", "not a number"]),
+        ("NaN", ["line 2, column 8", "constant NaN", "not a number"]),
+        (
+            "-nan",
+            ["line 2, column 8", "constant -nan", "not a number"],
+        ),
+        ("1e999", ["line 2, column 8", "constant 1e999", "64-bit"]),
+        ("-1e400", ["line 2, column 8", "constant -1e400", "64-bit"]),
+    ] {
+        file_error("const.txt", &LINEAR_TEXT.replace("0.01", value), &parts);
+    }
+    for (value, parts) in [
+        ("nan", ["line 2, column 13", "value nan", "not a number"]),
+        ("1e39", ["line 2, column 13", "value 1e39", "32-bit"]),
+    ] {
+        let text = LINEAR_TEXT.replace("s2 = 0.01", &format!("v2[0.5] = {value}"));
+        file_error("value.txt", &text, &parts);
+    }
+}
+
+/// The search can evolve an infinite constant (a log-scale mutation that overflows) and prints
+/// it as `inf`, so `inf` must keep reading back.
+#[test]
+fn text_inf_constants_still_read_back() {
+    for value in [f64::INFINITY, f64::NEG_INFINITY] {
+        let a = Algorithm {
+            setup: vec![
+                Instruction::constant(2, value),
+                Instruction::set(Op::VectorConstSet, 2, [0.5, value as f32, 0.0]),
+            ],
+            ..Algorithm::default()
+        };
+        assert_eq!(parse(&a.to_string(), &LINEAR_SIZES).unwrap(), a, "{a}");
+    }
+}
+
+#[test]
+fn text_unknown_function_is_named() {
+    for (call, parts) in [
+        (
+            "dott(v0, v1)",
+            vec![
+                "line 4, column 8",
+                "unknown function `dott`",
+                "did you mean `dot`",
+            ],
+        ),
+        (
+            "dotproduct(v0, v1)",
+            vec!["line 4, column 8", "unknown function `dotproduct`", "`dot`"],
+        ),
+        (
+            "foo(v0, v1)",
+            vec!["line 4, column 8", "unknown function `foo`", "`matmul`"],
+        ),
+    ] {
+        let text = LINEAR_TEXT.replace("dot(v0, v1)", call);
+        let e = file_error("fn.txt", &text, &parts);
+        assert!(!e.contains("expected `(`"), "{e}");
+    }
+}
+
+#[test]
+fn text_huge_address_is_reported_as_written() {
+    let text = LINEAR_TEXT.replace("s2 = 0.01", "s99999999999999999999999 = 0.01");
+    let e = file_error(
+        "addr.txt",
+        &text,
+        &[
+            "line 2, column 3",
+            "address s99999999999999999999999 is beyond the memory",
+        ],
+    );
+    assert!(!e.contains("65535"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ pub struct Instruction {
     #[serde(default)]
     pub activation: f64,
     /// Index fractions and values of the other set ops (SPEC 2.1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::deserialize_data")]
     pub data: [f32; 3],
 }
 
@@ -125,7 +125,8 @@ impl Instruction {
     }
 }
 
-pub(crate) fn address_error(kind: Kind, addr: u16, sizes: &MemorySizes) -> String {
+/// The message for an address beyond the memory; `addr` is the number as written.
+pub(crate) fn address_error(kind: Kind, addr: impl fmt::Display, sizes: &MemorySizes) -> String {
     let n = sizes.of(kind);
     let l = kind.letter();
     format!(
@@ -166,13 +167,10 @@ impl Component {
 #[serde(deny_unknown_fields)]
 pub struct Algorithm {
     /// Setup instructions.
-    #[serde(default)]
     pub setup: Vec<Instruction>,
     /// Predict instructions.
-    #[serde(default)]
     pub predict: Vec<Instruction>,
     /// Learn instructions.
-    #[serde(default)]
     pub learn: Vec<Instruction>,
 }
 
@@ -250,9 +248,11 @@ impl Algorithm {
         }
     }
 
-    /// Reads an algorithm from JSON.
-    pub fn from_json(text: &str) -> Result<Algorithm, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads an algorithm from JSON: an object with the lists `setup`, `predict` and `learn`
+    /// (all three required). An error carries the line and column, and names the component and
+    /// instruction when it is inside one (the file is added by [`parse_file`]).
+    pub fn from_json(text: &str) -> Result<Algorithm, ParseError> {
+        text::from_json(text)
     }
 
     /// Writes the algorithm as pretty JSON.

@@ -76,19 +76,15 @@ pub fn parse_file(path: &Path, sizes: &MemorySizes) -> Result<Algorithm, ParseEr
         message: format!("cannot read the program file: {e}"),
     })?;
     let result = if path.extension().is_some_and(|e| e == "json") {
-        let algorithm: Algorithm = Algorithm::from_json(&text).map_err(|e| ParseError {
-            file: None,
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        algorithm.check(sizes).map_err(|message| ParseError {
-            file: None,
-            line: 0,
-            column: 0,
-            message,
-        })?;
-        Ok(algorithm)
+        Algorithm::from_json(&text).and_then(|algorithm| {
+            algorithm.check(sizes).map_err(|message| ParseError {
+                file: None,
+                line: 0,
+                column: 0,
+                message,
+            })?;
+            Ok(algorithm)
+        })
     } else {
         parse(&text, sizes)
     };
@@ -96,6 +92,128 @@ pub fn parse_file(path: &Path, sizes: &MemorySizes) -> Result<Algorithm, ParseEr
         file: Some(name),
         ..e
     })
+}
+
+/// Reads an algorithm from JSON; see [`Algorithm::from_json`].
+pub(super) fn from_json(text: &str) -> Result<Algorithm, ParseError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let algorithm = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| json_error(text, e.inner(), json_place(e.path())))?;
+    deserializer.end().map_err(|e| json_error(text, &e, None))?;
+    Ok(algorithm)
+}
+
+/// A JSON error as a [`ParseError`]: serde_json's message without its own position, the
+/// component and instruction it is in, and the offending number when it is about one.
+fn json_error(text: &str, inner: &serde_json::Error, place: Option<String>) -> ParseError {
+    use serde_json::error::Category;
+    let full = inner.to_string();
+    let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+    let mut message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+    if matches!(inner.classify(), Category::Syntax | Category::Data) {
+        let about_number = message == "expected value"
+            || message == "invalid number"
+            || message == "number out of range";
+        if about_number && let Some(token) = token_at(text, inner.line(), inner.column()) {
+            message = format!("{message}: found `{token}`");
+            if ["nan", "infinity", "inf"].contains(
+                &token
+                    .trim_start_matches(['-', '+'])
+                    .to_ascii_lowercase()
+                    .as_str(),
+            ) {
+                message.push_str(" (JSON has no NaN or infinity; constants are finite numbers)");
+            } else if place.as_ref().is_some_and(|p| p.ends_with("`data`")) {
+                message.push_str(" (data values are 32-bit floats, within about ±3.4e38)");
+            } else if message.starts_with("number out of range") {
+                message.push_str(" (a constant must lie within about ±1.8e308)");
+            }
+        }
+        if let Some(place) = place {
+            message = format!("{place}: {message}");
+        } else if message.starts_with("missing field") {
+            message.push_str(
+                " (a program has `setup`, `predict` and `learn`; an empty component is `[]`)",
+            );
+        }
+    }
+    ParseError {
+        file: None,
+        line: inner.line(),
+        column: inner.column(),
+        message,
+    }
+}
+
+/// "Predict, instruction 2, `data`" for the path `predict[1].data`.
+fn json_place(path: &serde_path_to_error::Path) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut segments = path.iter();
+    let Some(Segment::Map { key }) = segments.next() else {
+        return None;
+    };
+    let component = Component::ALL
+        .into_iter()
+        .find(|c| c.title().eq_ignore_ascii_case(key))?;
+    let mut place = component.title().to_string();
+    if let Some(Segment::Seq { index }) = segments.next() {
+        place.push_str(&format!(", instruction {}", index + 1));
+        if let Some(Segment::Map { key }) = segments.next() {
+            place.push_str(&format!(", `{key}`"));
+        }
+    }
+    Some(place)
+}
+
+/// The number-like word at or just before a 1-based line and column of `text`.
+fn token_at(text: &str, line: usize, column: usize) -> Option<String> {
+    let chars: Vec<char> = text.lines().nth(line.checked_sub(1)?)?.chars().collect();
+    let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-');
+    let mut at = column.saturating_sub(1).min(chars.len());
+    if !chars.get(at).copied().is_some_and(is_token) {
+        // serde_json reports some errors just past the value.
+        at = at
+            .checked_sub(1)
+            .filter(|&i| chars.get(i).copied().is_some_and(is_token))?;
+    }
+    let mut start = at;
+    while start > 0 && is_token(chars[start - 1]) {
+        start -= 1;
+    }
+    let end = at + chars[at..].iter().take_while(|&&c| is_token(c)).count();
+    Some(chars[start..end].iter().collect())
+}
+
+/// Reads an instruction's `data`: exactly three 32-bit floats (serde_json refuses those out
+/// of range).
+pub(super) fn deserialize_data<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<[f32; 3], D::Error> {
+    struct Data;
+    impl<'de> serde::de::Visitor<'de> for Data {
+        type Value = [f32; 3];
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of 3 numbers")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<[f32; 3], A::Error> {
+            use serde::de::Error;
+            let mut data = [0.0f32; 3];
+            let mut n = 0;
+            while let Some(value) = seq.next_element::<f32>()? {
+                if let Some(slot) = data.get_mut(n) {
+                    *slot = value;
+                }
+                n += 1;
+            }
+            if n != 3 {
+                return Err(A::Error::custom(format!(
+                    "expected 3 numbers, found {n} (0.0 where unused)"
+                )));
+            }
+            Ok(data)
+        }
+    }
+    d.deserialize_seq(Data)
 }
 
 /// Parses a program text, checking every address against the memory sizes.
@@ -277,6 +395,9 @@ fn parse_statement(
             }
         }
     }
+    if let Some((pos, message)) = unknown_function(&text, furthest) {
+        return Err((text.column(pos), message));
+    }
     expected.sort();
     let found = text.text_from(furthest);
     let list = if expected.len() > 12 {
@@ -292,6 +413,66 @@ fn parse_statement(
     Err((
         text.column(furthest),
         format!("expected {list}; found {found}{hint}"),
+    ))
+}
+
+/// The function names of the op templates (`abs`, `dot`, ...), sorted.
+fn function_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = OPS
+        .iter()
+        .flat_map(|info| {
+            let t = info.template;
+            t.match_indices('(').filter_map(move |(open, _)| {
+                let start = t[..open]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |i| i + 1);
+                let name = &t[start..open];
+                name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    .then_some(name)
+            })
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// When matching stopped inside or at the start of a word followed by `(` that names no
+/// function (`dott(v0, v1)`), the error about that word and its position.
+fn unknown_function(text: &Stripped, pos: usize) -> Option<(usize, String)> {
+    let chars = &text.chars;
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut start = pos.min(chars.len());
+    while start > 0 && is_word(chars[start - 1].0) {
+        start -= 1;
+    }
+    let word: String = chars[start..]
+        .iter()
+        .map(|c| c.0)
+        .take_while(|&c| is_word(c))
+        .collect();
+    let end = start + word.chars().count();
+    if !word.starts_with(char::is_alphabetic) || chars.get(end).map(|c| c.0) != Some('(') {
+        return None;
+    }
+    let names = function_names();
+    if names.contains(&word.as_str()) {
+        return None;
+    }
+    let hint = names
+        .iter()
+        .map(|n| (crate::ops::edit_distance(&word, n), *n))
+        .min()
+        .filter(|&(d, _)| d * 3 <= word.chars().count())
+        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Some((
+        start,
+        format!(
+            "unknown function `{word}`{hint}; the functions are {}",
+            list.join(", ")
+        ),
     ))
 }
 
@@ -349,9 +530,12 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                         };
                     }
                     pos += digits.len();
+                    // A number too large for u16 is beyond every memory; the message shows it
+                    // as written.
                     let addr = digits.parse::<u16>().unwrap_or(u16::MAX);
-                    if addr >= sizes.of(kind) && range_error.is_none() {
-                        range_error = Some((start, address_error(kind, addr, sizes)));
+                    let beyond = digits.parse::<u16>().is_err() || addr >= sizes.of(kind);
+                    if beyond && range_error.is_none() {
+                        range_error = Some((start, address_error(kind, &digits, sizes)));
                     }
                     match name.as_str() {
                         "o" => ins.out = addr,
@@ -376,6 +560,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                                 };
                             }
                         }
+                        if range_error.is_none() {
+                            range_error = number_error(&lexeme, ins.activation, "64")
+                                .map(|message| (pos, format!("constant {message}")));
+                        }
                     } else {
                         let k: usize = name.parse().expect("data placeholder");
                         match lexeme.parse::<f32>() {
@@ -399,6 +587,10 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
                                 ),
                             ));
                         }
+                        if range_error.is_none() {
+                            range_error = number_error(&lexeme, f64::from(ins.data[k]), "32")
+                                .map(|message| (pos, format!("value {message}")));
+                        }
                     }
                     pos += len;
                 }
@@ -421,6 +613,22 @@ fn match_template(op: Op, template: &str, text: &Stripped, sizes: &MemorySizes) 
         };
     }
     Attempt::Matched(ins, range_error)
+}
+
+/// What is wrong with a number read from `lexeme` into a `bits`-bit float, if anything: NaN is
+/// refused, and so is a finite literal too large for the float. `inf` itself is accepted, as
+/// the search can evolve an infinite constant and prints it as `inf`.
+fn number_error(lexeme: &str, value: f64, bits: &str) -> Option<String> {
+    if value.is_nan() {
+        Some(format!("{lexeme} is not a number (NaN); write a number"))
+    } else if value.is_infinite() && !lexeme.contains("inf") {
+        let largest = if bits == "32" { "3.4e38" } else { "1.8e308" };
+        Some(format!(
+            "{lexeme} is too large for a {bits}-bit float (the largest is about {largest})"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Describes the literal text a template expects next: a whole word, or one symbol.
@@ -509,7 +717,11 @@ mod tests {
         let text = "def Setup():\ndef Predict():\n  s1 = foo(v0)\ndef Learn():\n";
         let e = parse(text, &SIZES).unwrap_err();
         assert_eq!((e.line, e.column), (3, 8));
-        assert!(e.message.contains("found `foo`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown function `foo`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
