@@ -33,11 +33,14 @@ fn log_scale(x: f64, noise: f64) -> f64 {
     }
 }
 
+// A step that would overflow to infinity keeps the old value (drawing the same numbers), so
+// that every program the search makes can be written out and read back (JSON has no infinity).
 fn log_scale_or_flip_f64(x: f64, rng: &mut Rng) -> f64 {
     if rng.chance(SIGN_FLIP_PROB) {
         -x
     } else {
-        log_scale(x, rng.normal())
+        let y = log_scale(x, rng.normal());
+        if y.is_finite() { y } else { x }
     }
 }
 
@@ -45,7 +48,8 @@ fn log_scale_or_flip_f32(x: f32, rng: &mut Rng) -> f32 {
     if rng.chance(SIGN_FLIP_PROB) {
         -x
     } else {
-        log_scale(x as f64, rng.normal()) as f32
+        let y = log_scale(x as f64, rng.normal()) as f32;
+        if y.is_finite() { y } else { x }
     }
 }
 
@@ -179,6 +183,17 @@ mod tests {
                     assert!(out >= 1, "{ins}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn altered_values_stay_finite() {
+        let mut rng = Rng::new(5, 6);
+        let (mut x, mut y) = (f64::MAX / 2.0, f32::MAX / 2.0);
+        for _ in 0..2000 {
+            x = log_scale_or_flip_f64(x, &mut rng).abs();
+            y = log_scale_or_flip_f32(y, &mut rng).abs();
+            assert!(x.is_finite() && y.is_finite(), "{x} {y}");
         }
     }
 
