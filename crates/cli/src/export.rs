@@ -29,7 +29,8 @@ pub struct ExportArgs {
     /// The language of the module.
     #[arg(long, value_enum)]
     to: To,
-    /// The feature size F (default: the config's search tasks, else 4).
+    /// The feature size F, 1 to 256: the exported code is not limited to the engine's sizes
+    /// (default: the config's search tasks, else 4).
     #[arg(long)]
     features: Option<usize>,
     /// A config whose memory sizes read the program and whose search tasks give F.
