@@ -777,3 +777,90 @@ fn digits_tasks_build_from_the_shipped_copy() {
     assert_eq!(set.len(), 1797);
     assert_eq!(set.num_features, 64);
 }
+
+// Keys and values of generated task kinds
+
+/// A `[[search_tasks]]` entry of `kind` with `extra` lines, parsed and checked.
+fn check_spec(kind: &str, extra: &str) -> Result<TaskSpec, String> {
+    let text = format!(
+        "kind = \"{kind}\"\nfeatures_size = 4\nnum_train_examples = 10\nnum_valid_examples = 5\n\
+         eval_type = \"rms_error\"\n{extra}"
+    );
+    let spec: TaskSpec = toml::from_str(&text).map_err(|e| e.to_string())?;
+    spec.check("search_tasks[0]")?;
+    Ok(spec)
+}
+
+#[test]
+fn file_keys_on_generated_kinds_are_errors_naming_the_key_and_kind() {
+    let fixed = "fixed = { train_features = [[1.0, 2.0, 3.0, 4.0]], train_labels = [1.0], \
+                 valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [1.0] }";
+    for (kind, extra, field, owner) in [
+        (
+            "scalar_linear_regression",
+            "train_file = \"data/good.csv\"",
+            "train_file",
+            "files",
+        ),
+        (
+            "scalar_linear_regression",
+            "valid_file = \"data/valid.csv\"",
+            "valid_file",
+            "files",
+        ),
+        (
+            "unit_test_ones",
+            "valid_fraction = 0.2",
+            "valid_fraction",
+            "files",
+        ),
+        (
+            "scalar_linear_regression",
+            fixed,
+            "fixed",
+            "unit_test_fixed",
+        ),
+        (
+            "unit_test_zeros",
+            "increment = 2.0",
+            "increment",
+            "unit_test_increment",
+        ),
+        (
+            "unit_test_ones",
+            "classes = [1, 2]",
+            "classes",
+            "projected_binary_classification",
+        ),
+    ] {
+        let e = check_spec(kind, extra).unwrap_err();
+        assert_eq!(
+            e,
+            format!("search_tasks[0].{field}: only {owner} tasks take this key, not {kind}"),
+            "{extra}"
+        );
+    }
+    // `fixed` on a files task, and file keys on a unit_test_fixed task.
+    let e = check_spec(
+        "files",
+        &format!("train_file = \"a.csv\"\nvalid_fraction = 0.2\n{fixed}"),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("search_tasks[0].fixed: only unit_test_fixed"),
+        "{e}"
+    );
+    let e = check_spec(
+        "unit_test_fixed",
+        &format!("{fixed}\ntrain_file = \"a.csv\""),
+    )
+    .unwrap_err();
+    assert!(
+        e.ends_with("train_file: only files tasks take this key, not unit_test_fixed"),
+        "{e}"
+    );
+    // Each kind still takes its own keys.
+    check_spec("files", "train_file = \"a.csv\"\nvalid_file = \"b.csv\"").unwrap();
+    check_spec("unit_test_fixed", fixed).unwrap();
+    check_spec("unit_test_increment", "increment = 0.5").unwrap();
+}

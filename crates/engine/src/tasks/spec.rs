@@ -27,6 +27,22 @@ pub enum TaskKind {
     ProjectedBinaryClassification,
 }
 
+impl TaskKind {
+    /// The kind as a config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::ScalarLinearRegression => "scalar_linear_regression",
+            TaskKind::Scalar2layerNnRegression => "scalar_2layer_nn_regression",
+            TaskKind::UnitTestZeros => "unit_test_zeros",
+            TaskKind::UnitTestOnes => "unit_test_ones",
+            TaskKind::UnitTestIncrement => "unit_test_increment",
+            TaskKind::UnitTestFixed => "unit_test_fixed",
+            TaskKind::Files => "files",
+            TaskKind::ProjectedBinaryClassification => "projected_binary_classification",
+        }
+    }
+}
+
 /// How a task's predictions are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -226,11 +242,33 @@ impl TaskSpec {
             _ => {}
         }
         self.check_projected(key)?;
-        if self.increment.is_some() && self.kind != TaskKind::UnitTestIncrement {
-            return err(
+        // Keys of one kind on another would be ignored without a word.
+        let foreign = [
+            (
                 "increment",
-                "only unit_test_increment tasks take an increment".into(),
-            );
+                self.increment.is_some(),
+                TaskKind::UnitTestIncrement,
+            ),
+            ("fixed", self.fixed.is_some(), TaskKind::UnitTestFixed),
+            ("train_file", self.train_file.is_some(), TaskKind::Files),
+            ("valid_file", self.valid_file.is_some(), TaskKind::Files),
+            (
+                "valid_fraction",
+                self.valid_fraction.is_some(),
+                TaskKind::Files,
+            ),
+        ];
+        for (field, used, owner) in foreign {
+            if used && self.kind != owner {
+                return err(
+                    field,
+                    format!(
+                        "only {} tasks take this key, not {}",
+                        owner.name(),
+                        self.kind.name()
+                    ),
+                );
+            }
         }
         Ok(())
     }
@@ -252,7 +290,10 @@ impl TaskSpec {
             if let Some((field, _)) = used.iter().find(|(_, used)| *used) {
                 return err(
                     field,
-                    "only projected_binary_classification tasks take this key".into(),
+                    format!(
+                        "only projected_binary_classification tasks take this key, not {}",
+                        self.kind.name()
+                    ),
                 );
             }
             return Ok(());
