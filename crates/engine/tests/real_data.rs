@@ -864,3 +864,31 @@ fn file_keys_on_generated_kinds_are_errors_naming_the_key_and_kind() {
     check_spec("unit_test_fixed", fixed).unwrap();
     check_spec("unit_test_increment", "increment = 0.5").unwrap();
 }
+
+#[test]
+fn non_finite_values_of_generated_tasks_are_errors_naming_the_field() {
+    for (value, shown) in [("nan", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
+        let e = check_spec("unit_test_increment", &format!("increment = {value}")).unwrap_err();
+        assert_eq!(
+            e,
+            format!("search_tasks[0].increment: must be a finite number, not {shown}")
+        );
+    }
+    let fixed = |train: &str, label: &str| {
+        format!(
+            "fixed = {{ train_features = [[1.0, 2.0, 3.0, {train}]], train_labels = [1.0], \
+             valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [{label}] }}"
+        )
+    };
+    let e = check_spec("unit_test_fixed", &fixed("nan", "inf")).unwrap_err();
+    assert_eq!(
+        e,
+        "search_tasks[0].fixed.train_features[0][3]: must be a finite number, not NaN"
+    );
+    let e = check_spec("unit_test_fixed", &fixed("4.0", "-inf")).unwrap_err();
+    assert_eq!(
+        e,
+        "search_tasks[0].fixed.valid_labels[0]: must be a finite number, not -inf"
+    );
+    check_spec("unit_test_fixed", &fixed("4.0", "1.0")).unwrap();
+}

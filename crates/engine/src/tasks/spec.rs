@@ -270,6 +270,40 @@ impl TaskSpec {
                 );
             }
         }
+        self.check_finite_values(key)
+    }
+
+    /// Checks that the numbers a config gives as task data are finite.
+    fn check_finite_values(&self, key: &str) -> Result<(), String> {
+        let not_finite = |field: String, value: f64| {
+            Err(format!(
+                "{key}.{field}: must be a finite number, not {value}"
+            ))
+        };
+        if let Some(increment) = self.increment.filter(|v| !v.is_finite()) {
+            return not_finite("increment".into(), increment);
+        }
+        let Some(fixed) = &self.fixed else {
+            return Ok(());
+        };
+        for (name, rows) in [
+            ("train_features", &fixed.train_features),
+            ("valid_features", &fixed.valid_features),
+        ] {
+            for (i, row) in rows.iter().enumerate() {
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return not_finite(format!("fixed.{name}[{i}][{j}]"), row[j]);
+                }
+            }
+        }
+        for (name, labels) in [
+            ("train_labels", &fixed.train_labels),
+            ("valid_labels", &fixed.valid_labels),
+        ] {
+            if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
+                return not_finite(format!("fixed.{name}[{i}]"), labels[i]);
+            }
+        }
         Ok(())
     }
 }
