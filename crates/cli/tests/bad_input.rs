@@ -385,6 +385,40 @@ fn csv_first_row_with_a_bad_or_empty_cell_is_not_taken_for_a_header() {
 }
 
 #[test]
+fn accuracy_labels_other_than_0_and_1_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good.csv", GOOD_CSV);
+    write(
+        dir.path(),
+        "binary.csv",
+        "1,2,3,4,0\n2,1,3,4,1\n1,3,2,4,1\n4,2,3,1,0\n",
+    );
+    write(dir.path(), "prog.txt", &linear_program());
+    for (train, valid, named) in [
+        ("good.csv", "binary.csv", "good.csv"),
+        ("binary.csv", "good.csv", "good.csv"),
+    ] {
+        let stderr = fails(
+            dir.path(),
+            &[
+                "eval",
+                "prog.txt",
+                "--train",
+                train,
+                "--valid",
+                valid,
+                "--eval-type",
+                "accuracy",
+            ],
+        );
+        assert_names(
+            &stderr,
+            &[named, "line 2, column 5", "the label is 5", "0 or 1"],
+        );
+    }
+}
+
+#[test]
 fn csv_with_an_unsupported_feature_count_says_so() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -892,3 +892,54 @@ fn non_finite_values_of_generated_tasks_are_errors_naming_the_field() {
     );
     check_spec("unit_test_fixed", &fixed("4.0", "1.0")).unwrap();
 }
+
+#[test]
+fn accuracy_labels_must_be_0_or_1_naming_the_file_line_or_field() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "train.csv",
+        b"a,b,c,d,label\n1,2,3,4,0\n2,3,4,5,1\n# note\n3,4,5,6,1.5\n4,5,6,7,1\n",
+    );
+    write(dir.path(), "valid.csv", b"1,2,3,4,0\n2,3,4,5,2\n");
+    write(
+        dir.path(),
+        "binary.csv",
+        b"1,2,3,4,0\n2,3,4,5,1\n3,4,5,6,1\n",
+    );
+    let files = |train: &str, valid: &str| {
+        let mut spec = TaskSpec::generated(TaskKind::Files, 4, 0, 0, 1);
+        spec.eval_type = EvalType::Accuracy;
+        spec.train_file = Some(train.into());
+        spec.valid_file = Some(valid.into());
+        build_tasks::<4>(&[spec], "search_tasks", dir.path()).map(|_| ())
+    };
+    let e = error_text(files("train.csv", "binary.csv"));
+    assert!(
+        e.ends_with(
+            "train.csv: line 5, column 5: the label is 1.5, but labels of accuracy tasks must be 0 or 1"
+        ),
+        "{e}"
+    );
+    let e = error_text(files("binary.csv", "valid.csv"));
+    assert!(e.ends_with("valid.csv: line 2, column 5: the label is 2, but labels of accuracy tasks must be 0 or 1"), "{e}");
+    files("binary.csv", "binary.csv").unwrap();
+    // The same files are fine for regression.
+    let mut spec = TaskSpec::generated(TaskKind::Files, 4, 0, 0, 1);
+    spec.train_file = Some("train.csv".into());
+    spec.valid_file = Some("valid.csv".into());
+    build_tasks::<4>(&[spec], "search_tasks", dir.path()).unwrap();
+    // unit_test_fixed names the field.
+    let fixed = "fixed = { train_features = [[1.0, 2.0, 3.0, 4.0]], train_labels = [1.0], \
+                 valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [0.7] }";
+    let mut spec: TaskSpec = toml::from_str(&format!(
+        "kind = \"unit_test_fixed\"\nfeatures_size = 4\neval_type = \"accuracy\"\n{fixed}"
+    ))
+    .unwrap();
+    assert_eq!(
+        spec.check("final_tasks[2]").unwrap_err(),
+        "final_tasks[2].fixed.valid_labels[0]: labels of accuracy tasks must be 0 or 1, not 0.7"
+    );
+    spec.eval_type = EvalType::RmsError;
+    spec.check("final_tasks[2]").unwrap();
+}

@@ -59,6 +59,15 @@ impl Dataset {
     }
 }
 
+/// What a data file's labels may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labels {
+    /// Any finite number (regression).
+    Any,
+    /// 0 or 1 (the classes of an accuracy task).
+    Binary,
+}
+
 /// An error reading a data file; its Display always names the file and, where it applies, the line (CSV) or the array/entry (npy/npz).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -154,6 +163,19 @@ pub enum DataError {
         /// The offending field, trimmed.
         text: String,
     },
+    /// A label is not 0 or 1, but the data are for an accuracy task.
+    #[error(
+        "{}: {location}: the label is {value}, but labels of accuracy tasks must be 0 or 1",
+        .path.display()
+    )]
+    NotBinaryLabel {
+        /// The file.
+        path: PathBuf,
+        /// Where: `line L, column C` (CSV) or `row R (0-based)` (npy/npz).
+        location: String,
+        /// The offending label.
+        value: f64,
+    },
     /// A CSV field is NaN or infinite.
     #[error(
         "{}: line {line}, column {column}: {} in the data",
@@ -221,6 +243,30 @@ fn array_prefix(array: Option<&str>) -> String {
 
 /// Reads a dataset, choosing the format from the file name: `.csv` or `.csv.gz` (gzip via flate2), `.npy`, `.npz`.
 pub fn read_dataset(path: &Path) -> Result<Dataset, DataError> {
+    read_dataset_with(path, Labels::Any)
+}
+
+/// Reads a dataset like [`read_dataset`], checking that its labels are what `labels` allows.
+pub fn read_dataset_with(path: &Path, labels: Labels) -> Result<Dataset, DataError> {
+    let data = read_any(path, labels)?;
+    if labels == Labels::Binary
+        && let Some(row) = data.labels.iter().position(|&y| !is_binary(y))
+    {
+        return Err(DataError::NotBinaryLabel {
+            path: path.to_owned(),
+            location: format!("row {row} (0-based)"),
+            value: data.labels[row],
+        });
+    }
+    Ok(data)
+}
+
+fn is_binary(label: f64) -> bool {
+    label == 0.0 || label == 1.0
+}
+
+/// Reads a dataset; only the CSV reader checks `labels` (naming the line), the caller the rest.
+fn read_any(path: &Path, labels: Labels) -> Result<Dataset, DataError> {
     let io_error = |reason| DataError::Io {
         path: path.to_owned(),
         reason,
@@ -230,13 +276,13 @@ pub fn read_dataset(path: &Path) -> Result<Dataset, DataError> {
         .map(|name| name.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".csv") {
-        parse_csv(&fs::read(path).map_err(io_error)?, path)
+        parse_csv(&fs::read(path).map_err(io_error)?, path, labels)
     } else if name.ends_with(".csv.gz") {
         let mut bytes = Vec::new();
         File::open(path)
             .and_then(|file| MultiGzDecoder::new(BufReader::new(file)).read_to_end(&mut bytes))
             .map_err(io_error)?;
-        parse_csv(&bytes, path)
+        parse_csv(&bytes, path, labels)
     } else if name.ends_with(".npy") {
         let bytes = fs::read(path).map_err(io_error)?;
         let table = parse_npy(&bytes).map_err(|message| invalid(path, None, message))?;
@@ -266,7 +312,7 @@ fn invalid(path: &Path, array: Option<&str>, message: impl Into<String>) -> Data
 /// The first row (after blank and comment lines) is a header if none of its cells is a number
 /// and none is empty; it must then have as many columns as the data rows. A first row that mixes
 /// numbers with text or empty cells is an error, as is any later cell that is not a number.
-fn parse_csv(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
+fn parse_csv(bytes: &[u8], path: &Path, allowed: Labels) -> Result<Dataset, DataError> {
     let mut features = Vec::new();
     let mut labels = Vec::new();
     // Line number and column count of the first data row.
@@ -354,6 +400,13 @@ fn parse_csv(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
             let column = index + 1;
             let value = parse_field(field, path, line, column)?;
             if column == label_column {
+                if allowed == Labels::Binary && !is_binary(value) {
+                    return Err(DataError::NotBinaryLabel {
+                        path: path.to_owned(),
+                        location: format!("line {line}, column {column}"),
+                        value,
+                    });
+                }
                 labels.push(value);
             } else {
                 features.push(value);
@@ -985,6 +1038,32 @@ mod tests {
         let message = error_text(read_csv("1,2\n-Infinity,3\n"));
         assert!(
             message.ends_with("line 2, column 1: -infinity in the data"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn binary_labels_are_checked_naming_the_line_or_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "acc.csv", b"x,y,label\n1,2,0\n3,4,1\n\n5,6,1.5\n");
+        assert_eq!(read_dataset(&path).unwrap().labels, [0.0, 1.0, 1.5]);
+        let message = error_text(read_dataset_with(&path, Labels::Binary));
+        assert!(
+            message.ends_with(
+                "acc.csv: line 5, column 3: the label is 1.5, but labels of accuracy tasks must be 0 or 1"
+            ),
+            "{message}"
+        );
+        let path = write_file(&dir, "ok.csv", b"1,2,0\n3,4,1\n5,6,-0\n");
+        assert_eq!(
+            read_dataset_with(&path, Labels::Binary).unwrap().labels,
+            [0.0, 1.0, 0.0]
+        );
+        let bytes = npy_bytes("<f8", false, "(3, 4)", &f64_le(&TABLE));
+        let path = write_file(&dir, "acc.npy", &bytes);
+        let message = error_text(read_dataset_with(&path, Labels::Binary));
+        assert!(
+            message.ends_with("acc.npy: row 0 (0-based): the label is 10, but labels of accuracy tasks must be 0 or 1"),
             "{message}"
         );
     }

@@ -303,6 +303,15 @@ impl TaskSpec {
             if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
                 return not_finite(format!("fixed.{name}[{i}]"), labels[i]);
             }
+            let binary = |y: &f64| *y == 0.0 || *y == 1.0;
+            if self.eval_type == EvalType::Accuracy
+                && let Some(i) = labels.iter().position(|y| !binary(y))
+            {
+                return Err(format!(
+                    "{key}.fixed.{name}[{i}]: labels of accuracy tasks must be 0 or 1, not {}",
+                    labels[i]
+                ));
+            }
         }
         Ok(())
     }
