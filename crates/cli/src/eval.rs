@@ -54,7 +54,8 @@ pub struct EvalArgs {
     /// $AUTOML_ZERO_DATA, then the config's folder).
     #[arg(long, requires = "config", value_parser = crate::existing_folder)]
     data_dir: Option<PathBuf>,
-    /// Quick form: training data file (CSV, .npy or .npz; the last column is the label).
+    /// Quick form: training data file (CSV, .npy or .npz; the last column is the label). A CSV's
+    /// first row is a header only if none of its cells is a number or empty.
     #[arg(long, requires = "eval_type")]
     train: Option<PathBuf>,
     /// Quick form: validation data file (or use --valid-fraction).

@@ -449,6 +449,80 @@ fn csv_non_number_names_the_file_line_and_column() {
 }
 
 #[test]
+fn csv_first_row_with_a_bad_or_empty_cell_is_not_taken_for_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good.csv", GOOD_CSV);
+    let rows = "1,2,3,4,5\n2,1,3,4,5\n1,3,2,4,6\n4,2,3,1,5\n";
+    write(
+        dir.path(),
+        "typo.csv",
+        &format!("0.5,abc,0.3,0.1,0.9\n{rows}"),
+    );
+    write(
+        dir.path(),
+        "empty.csv",
+        &format!("0.5,,0.3,0.1,0.9\n{rows}"),
+    );
+    write(dir.path(), "narrow.csv", &format!("x,y\n{rows}"));
+    write(dir.path(), "prog.txt", &linear_program());
+    let stderr = quick_eval(dir.path(), &["prog.txt"], "typo.csv", &[]);
+    assert_names(&stderr, &["typo.csv", "line 1", "column 2", "`abc`"]);
+    let stderr = quick_eval(dir.path(), &["prog.txt"], "empty.csv", &[]);
+    assert_names(&stderr, &["empty.csv", "line 1", "column 2", "empty cell"]);
+    let stderr = quick_eval(dir.path(), &["prog.txt"], "narrow.csv", &[]);
+    assert_names(&stderr, &["narrow.csv", "line 1", "header has 2 columns"]);
+    // The same in the validation file.
+    let stderr = fails(
+        dir.path(),
+        &[
+            "eval",
+            "prog.txt",
+            "--train",
+            "good.csv",
+            "--valid",
+            "typo.csv",
+            "--eval-type",
+            rms_error(),
+        ],
+    );
+    assert_names(&stderr, &["typo.csv", "line 1", "column 2", "`abc`"]);
+}
+
+#[test]
+fn accuracy_labels_other_than_0_and_1_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good.csv", GOOD_CSV);
+    write(
+        dir.path(),
+        "binary.csv",
+        "1,2,3,4,0\n2,1,3,4,1\n1,3,2,4,1\n4,2,3,1,0\n",
+    );
+    write(dir.path(), "prog.txt", &linear_program());
+    for (train, valid, named) in [
+        ("good.csv", "binary.csv", "good.csv"),
+        ("binary.csv", "good.csv", "good.csv"),
+    ] {
+        let stderr = fails(
+            dir.path(),
+            &[
+                "eval",
+                "prog.txt",
+                "--train",
+                train,
+                "--valid",
+                valid,
+                "--eval-type",
+                "accuracy",
+            ],
+        );
+        assert_names(
+            &stderr,
+            &[named, "line 2, column 5", "the label is 5", "0 or 1"],
+        );
+    }
+}
+
+#[test]
 fn csv_with_an_unsupported_feature_count_says_so() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -777,3 +777,169 @@ fn digits_tasks_build_from_the_shipped_copy() {
     assert_eq!(set.len(), 1797);
     assert_eq!(set.num_features, 64);
 }
+
+// Keys and values of generated task kinds
+
+/// A `[[search_tasks]]` entry of `kind` with `extra` lines, parsed and checked.
+fn check_spec(kind: &str, extra: &str) -> Result<TaskSpec, String> {
+    let text = format!(
+        "kind = \"{kind}\"\nfeatures_size = 4\nnum_train_examples = 10\nnum_valid_examples = 5\n\
+         eval_type = \"rms_error\"\n{extra}"
+    );
+    let spec: TaskSpec = toml::from_str(&text).map_err(|e| e.to_string())?;
+    spec.check("search_tasks[0]")?;
+    Ok(spec)
+}
+
+#[test]
+fn file_keys_on_generated_kinds_are_errors_naming_the_key_and_kind() {
+    let fixed = "fixed = { train_features = [[1.0, 2.0, 3.0, 4.0]], train_labels = [1.0], \
+                 valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [1.0] }";
+    for (kind, extra, field, owner) in [
+        (
+            "scalar_linear_regression",
+            "train_file = \"data/good.csv\"",
+            "train_file",
+            "files",
+        ),
+        (
+            "scalar_linear_regression",
+            "valid_file = \"data/valid.csv\"",
+            "valid_file",
+            "files",
+        ),
+        (
+            "unit_test_ones",
+            "valid_fraction = 0.2",
+            "valid_fraction",
+            "files",
+        ),
+        (
+            "scalar_linear_regression",
+            fixed,
+            "fixed",
+            "unit_test_fixed",
+        ),
+        (
+            "unit_test_zeros",
+            "increment = 2.0",
+            "increment",
+            "unit_test_increment",
+        ),
+        (
+            "unit_test_ones",
+            "classes = [1, 2]",
+            "classes",
+            "projected_binary_classification",
+        ),
+    ] {
+        let e = check_spec(kind, extra).unwrap_err();
+        assert_eq!(
+            e,
+            format!("search_tasks[0].{field}: only {owner} tasks take this key, not {kind}"),
+            "{extra}"
+        );
+    }
+    // `fixed` on a files task, and file keys on a unit_test_fixed task.
+    let e = check_spec(
+        "files",
+        &format!("train_file = \"a.csv\"\nvalid_fraction = 0.2\n{fixed}"),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("search_tasks[0].fixed: only unit_test_fixed"),
+        "{e}"
+    );
+    let e = check_spec(
+        "unit_test_fixed",
+        &format!("{fixed}\ntrain_file = \"a.csv\""),
+    )
+    .unwrap_err();
+    assert!(
+        e.ends_with("train_file: only files tasks take this key, not unit_test_fixed"),
+        "{e}"
+    );
+    // Each kind still takes its own keys.
+    check_spec("files", "train_file = \"a.csv\"\nvalid_file = \"b.csv\"").unwrap();
+    check_spec("unit_test_fixed", fixed).unwrap();
+    check_spec("unit_test_increment", "increment = 0.5").unwrap();
+}
+
+#[test]
+fn non_finite_values_of_generated_tasks_are_errors_naming_the_field() {
+    for (value, shown) in [("nan", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
+        let e = check_spec("unit_test_increment", &format!("increment = {value}")).unwrap_err();
+        assert_eq!(
+            e,
+            format!("search_tasks[0].increment: must be a finite number, not {shown}")
+        );
+    }
+    let fixed = |train: &str, label: &str| {
+        format!(
+            "fixed = {{ train_features = [[1.0, 2.0, 3.0, {train}]], train_labels = [1.0], \
+             valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [{label}] }}"
+        )
+    };
+    let e = check_spec("unit_test_fixed", &fixed("nan", "inf")).unwrap_err();
+    assert_eq!(
+        e,
+        "search_tasks[0].fixed.train_features[0][3]: must be a finite number, not NaN"
+    );
+    let e = check_spec("unit_test_fixed", &fixed("4.0", "-inf")).unwrap_err();
+    assert_eq!(
+        e,
+        "search_tasks[0].fixed.valid_labels[0]: must be a finite number, not -inf"
+    );
+    check_spec("unit_test_fixed", &fixed("4.0", "1.0")).unwrap();
+}
+
+#[test]
+fn accuracy_labels_must_be_0_or_1_naming_the_file_line_or_field() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "train.csv",
+        b"a,b,c,d,label\n1,2,3,4,0\n2,3,4,5,1\n# note\n3,4,5,6,1.5\n4,5,6,7,1\n",
+    );
+    write(dir.path(), "valid.csv", b"1,2,3,4,0\n2,3,4,5,2\n");
+    write(
+        dir.path(),
+        "binary.csv",
+        b"1,2,3,4,0\n2,3,4,5,1\n3,4,5,6,1\n",
+    );
+    let files = |train: &str, valid: &str| {
+        let mut spec = TaskSpec::generated(TaskKind::Files, 4, 0, 0, 1);
+        spec.eval_type = EvalType::Accuracy;
+        spec.train_file = Some(train.into());
+        spec.valid_file = Some(valid.into());
+        build_tasks::<4>(&[spec], "search_tasks", dir.path()).map(|_| ())
+    };
+    let e = error_text(files("train.csv", "binary.csv"));
+    assert!(
+        e.ends_with(
+            "train.csv: line 5, column 5: the label is 1.5, but labels of accuracy tasks must be 0 or 1"
+        ),
+        "{e}"
+    );
+    let e = error_text(files("binary.csv", "valid.csv"));
+    assert!(e.ends_with("valid.csv: line 2, column 5: the label is 2, but labels of accuracy tasks must be 0 or 1"), "{e}");
+    files("binary.csv", "binary.csv").unwrap();
+    // The same files are fine for regression.
+    let mut spec = TaskSpec::generated(TaskKind::Files, 4, 0, 0, 1);
+    spec.train_file = Some("train.csv".into());
+    spec.valid_file = Some("valid.csv".into());
+    build_tasks::<4>(&[spec], "search_tasks", dir.path()).unwrap();
+    // unit_test_fixed names the field.
+    let fixed = "fixed = { train_features = [[1.0, 2.0, 3.0, 4.0]], train_labels = [1.0], \
+                 valid_features = [[1.0, 2.0, 3.0, 4.0]], valid_labels = [0.7] }";
+    let mut spec: TaskSpec = toml::from_str(&format!(
+        "kind = \"unit_test_fixed\"\nfeatures_size = 4\neval_type = \"accuracy\"\n{fixed}"
+    ))
+    .unwrap();
+    assert_eq!(
+        spec.check("final_tasks[2]").unwrap_err(),
+        "final_tasks[2].fixed.valid_labels[0]: labels of accuracy tasks must be 0 or 1, not 0.7"
+    );
+    spec.eval_type = EvalType::RmsError;
+    spec.check("final_tasks[2]").unwrap();
+}

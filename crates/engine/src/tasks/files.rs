@@ -59,6 +59,15 @@ impl Dataset {
     }
 }
 
+/// What a data file's labels may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labels {
+    /// Any finite number (regression).
+    Any,
+    /// 0 or 1 (the classes of an accuracy task).
+    Binary,
+}
+
 /// An error reading a data file; its Display always names the file and, where it applies, the line (CSV) or the array/entry (npy/npz).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -107,6 +116,41 @@ pub enum DataError {
         /// Columns in the offending row.
         found: usize,
     },
+    /// The first row mixes numbers with text or empty cells, so it is neither a header (no
+    /// numbers) nor a data row (only numbers).
+    #[error(
+        "{}: line {line}, column {column}: {} in a row that also holds numbers \
+         (a header row holds no numbers, a data row only numbers)",
+        .path.display(),
+        describe_cell(.text)
+    )]
+    MixedFirstRow {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column number of the first cell that is not a number.
+        column: usize,
+        /// The offending field, trimmed (empty for an empty cell).
+        text: String,
+    },
+    /// The header has a different number of columns than the data rows.
+    #[error(
+        "{}: line {line}: the header has {header_columns} columns, but the data rows have {found} (line {first_line})",
+        .path.display()
+    )]
+    HeaderWidth {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number of the header.
+        line: usize,
+        /// Columns in the header.
+        header_columns: usize,
+        /// 1-based number of the first data line.
+        first_line: usize,
+        /// Columns in the first data row.
+        found: usize,
+    },
     /// A CSV field (after the header) is not a number.
     #[error("{}: line {line}, column {column}: `{text}` is not a number", .path.display())]
     NotANumber {
@@ -118,6 +162,19 @@ pub enum DataError {
         column: usize,
         /// The offending field, trimmed.
         text: String,
+    },
+    /// A label is not 0 or 1, but the data are for an accuracy task.
+    #[error(
+        "{}: {location}: the label is {value}, but labels of accuracy tasks must be 0 or 1",
+        .path.display()
+    )]
+    NotBinaryLabel {
+        /// The file.
+        path: PathBuf,
+        /// Where: `line L, column C` (CSV) or `row R (0-based)` (npy/npz).
+        location: String,
+        /// The offending label.
+        value: f64,
     },
     /// A CSV field is NaN or infinite.
     #[error(
@@ -168,6 +225,14 @@ fn non_finite_name(value: f64) -> &'static str {
     }
 }
 
+fn describe_cell(text: &str) -> String {
+    if text.is_empty() {
+        "empty cell".to_owned()
+    } else {
+        format!("`{text}` is not a number")
+    }
+}
+
 fn count_features(n: usize) -> String {
     format!("{n} feature{}", if n == 1 { "" } else { "s" })
 }
@@ -178,6 +243,30 @@ fn array_prefix(array: Option<&str>) -> String {
 
 /// Reads a dataset, choosing the format from the file name: `.csv` or `.csv.gz` (gzip via flate2), `.npy`, `.npz`.
 pub fn read_dataset(path: &Path) -> Result<Dataset, DataError> {
+    read_dataset_with(path, Labels::Any)
+}
+
+/// Reads a dataset like [`read_dataset`], checking that its labels are what `labels` allows.
+pub fn read_dataset_with(path: &Path, labels: Labels) -> Result<Dataset, DataError> {
+    let data = read_any(path, labels)?;
+    if labels == Labels::Binary
+        && let Some(row) = data.labels.iter().position(|&y| !is_binary(y))
+    {
+        return Err(DataError::NotBinaryLabel {
+            path: path.to_owned(),
+            location: format!("row {row} (0-based)"),
+            value: data.labels[row],
+        });
+    }
+    Ok(data)
+}
+
+fn is_binary(label: f64) -> bool {
+    label == 0.0 || label == 1.0
+}
+
+/// Reads a dataset; only the CSV reader checks `labels` (naming the line), the caller the rest.
+fn read_any(path: &Path, labels: Labels) -> Result<Dataset, DataError> {
     let io_error = |reason| DataError::Io {
         path: path.to_owned(),
         reason,
@@ -187,13 +276,13 @@ pub fn read_dataset(path: &Path) -> Result<Dataset, DataError> {
         .map(|name| name.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".csv") {
-        parse_csv(&fs::read(path).map_err(io_error)?, path)
+        parse_csv(&fs::read(path).map_err(io_error)?, path, labels)
     } else if name.ends_with(".csv.gz") {
         let mut bytes = Vec::new();
         File::open(path)
             .and_then(|file| MultiGzDecoder::new(BufReader::new(file)).read_to_end(&mut bytes))
             .map_err(io_error)?;
-        parse_csv(&bytes, path)
+        parse_csv(&bytes, path, labels)
     } else if name.ends_with(".npy") {
         let bytes = fs::read(path).map_err(io_error)?;
         let table = parse_npy(&bytes).map_err(|message| invalid(path, None, message))?;
@@ -219,11 +308,17 @@ fn invalid(path: &Path, array: Option<&str>, message: impl Into<String>) -> Data
 // CSV
 
 /// Parses CSV text: features then label per row, optional header, `#` comments, blank lines.
-fn parse_csv(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
+///
+/// The first row (after blank and comment lines) is a header if none of its cells is a number
+/// and none is empty; it must then have as many columns as the data rows. A first row that mixes
+/// numbers with text or empty cells is an error, as is any later cell that is not a number.
+fn parse_csv(bytes: &[u8], path: &Path, allowed: Labels) -> Result<Dataset, DataError> {
     let mut features = Vec::new();
     let mut labels = Vec::new();
     // Line number and column count of the first data row.
     let mut first_row: Option<(usize, usize)> = None;
+    // Line number and column count of the header, if there is one.
+    let mut header: Option<(usize, usize)> = None;
     let mut seen_any_row = false;
     let mut fields: Vec<&str> = Vec::new();
     for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -242,8 +337,41 @@ fn parse_csv(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
 
         let is_first_row = !seen_any_row;
         seen_any_row = true;
-        if is_first_row && fields.iter().any(|field| field.parse::<f64>().is_err()) {
-            continue; // A header.
+        if is_first_row {
+            let is_number = |field: &&str| field.parse::<f64>().is_ok();
+            if !fields.iter().any(is_number) {
+                if let Some(index) = fields.iter().position(|field| field.is_empty()) {
+                    return Err(DataError::Line {
+                        path: path.to_owned(),
+                        line,
+                        message: format!(
+                            "column {} of the header is empty (a header names every column)",
+                            index + 1
+                        ),
+                    });
+                }
+                header = Some((line, fields.len()));
+                continue;
+            }
+            if let Some(index) = fields.iter().position(|field| !is_number(field)) {
+                return Err(DataError::MixedFirstRow {
+                    path: path.to_owned(),
+                    line,
+                    column: index + 1,
+                    text: fields[index].to_owned(),
+                });
+            }
+        }
+        if let (None, Some((header_line, header_columns))) = (first_row, header)
+            && header_columns != fields.len()
+        {
+            return Err(DataError::HeaderWidth {
+                path: path.to_owned(),
+                line: header_line,
+                header_columns,
+                first_line: line,
+                found: fields.len(),
+            });
         }
         match first_row {
             None if fields.len() < 2 => {
@@ -272,6 +400,13 @@ fn parse_csv(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
             let column = index + 1;
             let value = parse_field(field, path, line, column)?;
             if column == label_column {
+                if allowed == Labels::Binary && !is_binary(value) {
+                    return Err(DataError::NotBinaryLabel {
+                        path: path.to_owned(),
+                        location: format!("line {line}, column {column}"),
+                        value,
+                    });
+                }
                 labels.push(value);
             } else {
                 features.push(value);
@@ -781,9 +916,58 @@ mod tests {
     fn csv_with_header() {
         let data = read_csv("a, b, c, label\n1,2,3,10\n4,5,6,20\n7,8,9,30").unwrap();
         assert_eq!(data, expected_table());
-        // A header with some numeric-looking fields is still a header.
-        let data = read_csv("x1,2,label\n1,2,3\n").unwrap();
+        // Header cells may look almost like numbers, as long as none is one.
+        let data = read_csv("x1,2b,label\n1,2,3\n").unwrap();
         assert_eq!(data.labels, [3.0]);
+    }
+
+    #[test]
+    fn csv_first_row_mixing_numbers_and_text_is_an_error() {
+        // Neither a header (it holds numbers) nor data (it holds text): the row is not dropped.
+        let message = error_text(read_csv("0.5,abc,0.3\n1,2,3\n"));
+        assert!(
+            message.ends_with(
+                "data.csv: line 1, column 2: `abc` is not a number in a row that also holds \
+                 numbers (a header row holds no numbers, a data row only numbers)"
+            ),
+            "{message}"
+        );
+        let message = error_text(read_csv("# comment\n\nx1,2,label\n1,2,3\n"));
+        assert!(
+            message.contains("data.csv: line 3, column 1: `x1` is not a number"),
+            "{message}"
+        );
+        let message = error_text(read_csv("0.5,,0.3\n1,2,3\n"));
+        assert!(
+            message.contains(
+                "data.csv: line 1, column 2: empty cell in a row that also holds numbers"
+            ),
+            "{message}"
+        );
+        let message = error_text(read_csv("a,,c\n1,2,3\n"));
+        assert!(
+            message.ends_with(
+                "data.csv: line 1: column 2 of the header is empty (a header names every column)"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn csv_header_must_match_the_data_width() {
+        let message = error_text(read_csv("x,y\n1,2,3,4,5\n1,2,3,4,5\n"));
+        assert!(
+            message.ends_with(
+                "data.csv: line 1: the header has 2 columns, but the data rows have 5 (line 2)"
+            ),
+            "{message}"
+        );
+        let message = error_text(read_csv("#c\na,b,c,d,e,f\n\n1,2,3,4,5\n"));
+        assert!(
+            message
+                .ends_with("line 2: the header has 6 columns, but the data rows have 5 (line 4)"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -799,7 +983,7 @@ mod tests {
     fn gzipped_csv() {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
         encoder
-            .write_all(b"f,label\n1,2,3,10\n4,5,6,20\n7,8,9,30\n")
+            .write_all(b"f1,f2,f3,label\n1,2,3,10\n4,5,6,20\n7,8,9,30\n")
             .unwrap();
         let result = read_bytes("data.CSV.gz", &encoder.finish().unwrap());
         assert_eq!(result.unwrap(), expected_table());
@@ -854,6 +1038,32 @@ mod tests {
         let message = error_text(read_csv("1,2\n-Infinity,3\n"));
         assert!(
             message.ends_with("line 2, column 1: -infinity in the data"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn binary_labels_are_checked_naming_the_line_or_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(&dir, "acc.csv", b"x,y,label\n1,2,0\n3,4,1\n\n5,6,1.5\n");
+        assert_eq!(read_dataset(&path).unwrap().labels, [0.0, 1.0, 1.5]);
+        let message = error_text(read_dataset_with(&path, Labels::Binary));
+        assert!(
+            message.ends_with(
+                "acc.csv: line 5, column 3: the label is 1.5, but labels of accuracy tasks must be 0 or 1"
+            ),
+            "{message}"
+        );
+        let path = write_file(&dir, "ok.csv", b"1,2,0\n3,4,1\n5,6,-0\n");
+        assert_eq!(
+            read_dataset_with(&path, Labels::Binary).unwrap().labels,
+            [0.0, 1.0, 0.0]
+        );
+        let bytes = npy_bytes("<f8", false, "(3, 4)", &f64_le(&TABLE));
+        let path = write_file(&dir, "acc.npy", &bytes);
+        let message = error_text(read_dataset_with(&path, Labels::Binary));
+        assert!(
+            message.ends_with("acc.npy: row 0 (0-based): the label is 10, but labels of accuracy tasks must be 0 or 1"),
             "{message}"
         );
     }

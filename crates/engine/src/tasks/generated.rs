@@ -1,7 +1,7 @@
 //! Examples of generated tasks (from seeds) and of file tasks.
 
-use super::files::{Dataset, read_dataset};
-use super::{TaskError, TaskKind, TaskSpec};
+use super::files::{Dataset, Labels, read_dataset_with};
+use super::{EvalType, TaskError, TaskKind, TaskSpec};
 use crate::memory::Vector;
 use crate::rng::{Rng, salt};
 use std::path::Path;
@@ -132,6 +132,11 @@ pub(super) fn file_examples<const F: usize>(
             .as_ref()
             .expect("checked by TaskSpec::check"),
     );
+    let labels = match spec.eval_type {
+        EvalType::Accuracy => Labels::Binary,
+        EvalType::RmsError => Labels::Any,
+    };
+    let read_dataset = |path: &Path| read_dataset_with(path, labels);
     let train = read_dataset(&train_path)?;
     let (train, valid, valid_path) = match (&spec.valid_file, spec.valid_fraction) {
         (Some(v), _) => {

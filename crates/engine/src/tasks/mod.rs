@@ -6,7 +6,7 @@ pub mod images;
 pub mod projected;
 mod spec;
 
-pub use files::{DataError, Dataset, read_dataset};
+pub use files::{DataError, Dataset, Labels, read_dataset, read_dataset_with};
 pub use images::{DatasetFormat, DatasetSpec, ImageSet, resolve_dataset_paths};
 pub use spec::{EvalType, FixedExamples, TaskKind, TaskSpec};
 
@@ -174,6 +174,13 @@ pub fn build_tasks<const F: usize>(
                 }
                 (None, None) => generated::examples::<F>(spec, &key, data_seed, param_seed)?,
             };
+            check_examples(
+                spec,
+                &key,
+                i,
+                data_seed,
+                [("train", &train), ("valid", &valid), ("test", &test)],
+            )?;
             tasks.push(
                 Task::new(
                     tasks.len(),
@@ -188,6 +195,51 @@ pub fn build_tasks<const F: usize>(
         }
     }
     Ok(tasks)
+}
+
+/// Checks the examples of task `i` of a spec once built: every feature and label must be finite,
+/// and the labels of accuracy tasks 0 or 1.
+fn check_examples<const F: usize>(
+    spec: &TaskSpec,
+    key: &str,
+    i: usize,
+    data_seed: u32,
+    splits: [(&str, &generated::Split<F>); 3],
+) -> Result<(), TaskError> {
+    let task = || {
+        format!(
+            "{key}: task {i} ({}, data seed {data_seed})",
+            spec.kind.name()
+        )
+    };
+    for (name, (features, labels)) in splits {
+        let bad_feature = features
+            .iter()
+            .enumerate()
+            .find_map(|(j, x)| x.iter().find(|v| !v.is_finite()).map(|&v| (j, v)));
+        if let Some((j, v)) = bad_feature {
+            return Err(TaskError::Spec(format!(
+                "{}: {name} example {j} has a feature {v}; task data must be finite",
+                task()
+            )));
+        }
+        if let Some((j, &v)) = labels.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(TaskError::Spec(format!(
+                "{}: {name} example {j} has the label {v}; task data must be finite",
+                task()
+            )));
+        }
+        let binary = |y: f64| y == 0.0 || y == 1.0;
+        if spec.eval_type == EvalType::Accuracy
+            && let Some((j, &v)) = labels.iter().enumerate().find(|(_, y)| !binary(**y))
+        {
+            return Err(TaskError::Spec(format!(
+                "{}: {name} example {j} has the label {v}, but labels of accuracy tasks must be 0 or 1",
+                task()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Replaces every spec's seeds with `num_tasks` fresh random ones drawn from `seed`.
@@ -245,6 +297,39 @@ mod tests {
         assert_eq!(tasks.len(), 5);
         assert_eq!(tasks[4].index, 4);
         assert_ne!(tasks[0].train_labels, tasks[1].train_labels);
+    }
+
+    #[test]
+    fn generated_data_that_overflows_is_an_error_naming_the_task() {
+        let mut spec = TaskSpec::generated(TaskKind::UnitTestIncrement, 4, 10, 5, 2);
+        spec.increment = Some(1e308);
+        let e = build_tasks::<4>(&[spec], "search_tasks", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "search_tasks[0]: task 0 (unit_test_increment, data seed 11001): train example 2 \
+             has a feature inf; task data must be finite"
+        );
+    }
+
+    #[test]
+    fn generated_accuracy_labels_must_be_0_or_1() {
+        let mut spec = TaskSpec::generated(TaskKind::UnitTestIncrement, 4, 10, 5, 1);
+        spec.eval_type = EvalType::Accuracy;
+        let e = build_tasks::<4>(&[spec], "final_tasks", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "final_tasks[0]: task 0 (unit_test_increment, data seed 11001): train example 2 \
+             has the label 2, but labels of accuracy tasks must be 0 or 1"
+        );
+        for kind in [TaskKind::UnitTestZeros, TaskKind::UnitTestOnes] {
+            let mut spec = TaskSpec::generated(kind, 4, 10, 5, 1);
+            spec.eval_type = EvalType::Accuracy;
+            build_tasks::<4>(&[spec], "final_tasks", Path::new(".")).unwrap();
+        }
     }
 
     #[test]

@@ -27,6 +27,22 @@ pub enum TaskKind {
     ProjectedBinaryClassification,
 }
 
+impl TaskKind {
+    /// The kind as a config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::ScalarLinearRegression => "scalar_linear_regression",
+            TaskKind::Scalar2layerNnRegression => "scalar_2layer_nn_regression",
+            TaskKind::UnitTestZeros => "unit_test_zeros",
+            TaskKind::UnitTestOnes => "unit_test_ones",
+            TaskKind::UnitTestIncrement => "unit_test_increment",
+            TaskKind::UnitTestFixed => "unit_test_fixed",
+            TaskKind::Files => "files",
+            TaskKind::ProjectedBinaryClassification => "projected_binary_classification",
+        }
+    }
+}
+
 /// How a task's predictions are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -226,11 +242,76 @@ impl TaskSpec {
             _ => {}
         }
         self.check_projected(key)?;
-        if self.increment.is_some() && self.kind != TaskKind::UnitTestIncrement {
-            return err(
+        // Keys of one kind on another would be ignored without a word.
+        let foreign = [
+            (
                 "increment",
-                "only unit_test_increment tasks take an increment".into(),
-            );
+                self.increment.is_some(),
+                TaskKind::UnitTestIncrement,
+            ),
+            ("fixed", self.fixed.is_some(), TaskKind::UnitTestFixed),
+            ("train_file", self.train_file.is_some(), TaskKind::Files),
+            ("valid_file", self.valid_file.is_some(), TaskKind::Files),
+            (
+                "valid_fraction",
+                self.valid_fraction.is_some(),
+                TaskKind::Files,
+            ),
+        ];
+        for (field, used, owner) in foreign {
+            if used && self.kind != owner {
+                return err(
+                    field,
+                    format!(
+                        "only {} tasks take this key, not {}",
+                        owner.name(),
+                        self.kind.name()
+                    ),
+                );
+            }
+        }
+        self.check_finite_values(key)
+    }
+
+    /// Checks that the numbers a config gives as task data are finite.
+    fn check_finite_values(&self, key: &str) -> Result<(), String> {
+        let not_finite = |field: String, value: f64| {
+            Err(format!(
+                "{key}.{field}: must be a finite number, not {value}"
+            ))
+        };
+        if let Some(increment) = self.increment.filter(|v| !v.is_finite()) {
+            return not_finite("increment".into(), increment);
+        }
+        let Some(fixed) = &self.fixed else {
+            return Ok(());
+        };
+        for (name, rows) in [
+            ("train_features", &fixed.train_features),
+            ("valid_features", &fixed.valid_features),
+        ] {
+            for (i, row) in rows.iter().enumerate() {
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return not_finite(format!("fixed.{name}[{i}][{j}]"), row[j]);
+                }
+            }
+        }
+        for (name, labels) in [
+            ("train_labels", &fixed.train_labels),
+            ("valid_labels", &fixed.valid_labels),
+        ] {
+            if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
+                return not_finite(format!("fixed.{name}[{i}]"), labels[i]);
+            }
+            let binary = |y: &f64| *y == 0.0 || *y == 1.0;
+            if self.eval_type == EvalType::Accuracy
+                && let Some(i) = labels.iter().position(|y| !binary(y))
+            {
+                return Err(format!(
+                    "{key}.fixed.{name}[{i}]: labels of accuracy tasks must be 0 or 1, not {}",
+                    labels[i]
+                ));
+            }
         }
         Ok(())
     }
@@ -252,7 +333,10 @@ impl TaskSpec {
             if let Some((field, _)) = used.iter().find(|(_, used)| *used) {
                 return err(
                     field,
-                    "only projected_binary_classification tasks take this key".into(),
+                    format!(
+                        "only projected_binary_classification tasks take this key, not {}",
+                        self.kind.name()
+                    ),
                 );
             }
             return Ok(());
