@@ -269,6 +269,33 @@ fn values_that_would_stall_or_never_end_a_run_are_refused() {
 }
 
 #[test]
+fn task_lists_that_would_never_end_or_ignore_seeds_are_refused() {
+    let (dir, _) = setup();
+    for (from, to, named) in [
+        // One evaluation would run for hours.
+        (
+            "num_tasks = 4\n",
+            "num_tasks = 4\nnum_train_epochs = 1000000000\n",
+            "search_tasks[0].num_train_epochs",
+        ),
+        // Seeds for tasks that do not exist.
+        (
+            "data_seeds = [1_000_000]",
+            "data_seeds = [1, 2, 3, 4]",
+            "final_tasks[0].data_seeds",
+        ),
+    ] {
+        let config = dir.path().join("bad.toml");
+        assert!(SMALL.contains(from));
+        std::fs::write(&config, SMALL.replacen(from, to, 1)).unwrap();
+        let o = search(&config, &dir.path().join("refused"), &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(named), "no {named} in\n{stderr}");
+    }
+}
+
+#[test]
 fn a_folder_holding_a_run_is_not_reused_by_a_new_run() {
     let (dir, config) = setup();
     let out = dir.path().join("run");

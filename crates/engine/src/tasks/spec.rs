@@ -67,6 +67,9 @@ pub struct FixedExamples {
     pub valid_labels: Vec<f64>,
 }
 
+/// The most training epochs a task may ask for.
+pub const MAX_EPOCHS: usize = 10_000;
+
 /// One entry of a task list: `num_tasks` tasks of one kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +188,31 @@ impl TaskSpec {
         }
         if self.num_train_epochs == 0 {
             return err("num_train_epochs", "must be at least 1".into());
+        }
+        if self.num_train_epochs > MAX_EPOCHS {
+            return err(
+                "num_train_epochs",
+                format!(
+                    "{} is more than {MAX_EPOCHS} (one evaluation would run for hours)",
+                    self.num_train_epochs
+                ),
+            );
+        }
+        for (field, seeds) in [
+            ("data_seeds", &self.data_seeds),
+            ("param_seeds", &self.param_seeds),
+        ] {
+            if seeds.len() > self.num_tasks {
+                return err(
+                    field,
+                    format!(
+                        "{} seeds for {} task{}: give at most one seed per task",
+                        seeds.len(),
+                        self.num_tasks,
+                        if self.num_tasks == 1 { "" } else { "s" }
+                    ),
+                );
+            }
         }
         let generated = !matches!(self.kind, TaskKind::Files | TaskKind::UnitTestFixed);
         if generated {
