@@ -127,6 +127,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
             if args.valid.is_none() && args.valid_fraction.is_none() {
                 bail!("give --valid FILE or --valid-fraction F with --train");
             }
+            if let Some(valid) = &args.valid {
+                let v = read_dataset(valid)?.num_features;
+                if v != f {
+                    bail!(
+                        "{}: rows have {v} features, but those of --train {} have {f}",
+                        valid.display(),
+                        train.display()
+                    );
+                }
+            }
             if let Some(v) = args.valid_fraction
                 && !(v > 0.0 && v < 1.0)
             {

@@ -113,3 +113,41 @@ fn quick_form_errors_name_the_flag() {
         assert!(stderr.contains(&format!("{flag}:")), "{extra:?}: {stderr}");
     }
 }
+
+#[test]
+fn quick_form_names_both_files_when_their_features_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, valid) = (dir.path().join("train.csv"), dir.path().join("valid.csv"));
+    let rows = |columns: usize| -> String {
+        (0..20)
+            .map(|i| {
+                let cells: Vec<String> = (0..columns).map(|c| format!("{}", i + c)).collect();
+                cells.join(",") + "\n"
+            })
+            .collect()
+    };
+    std::fs::write(&train, rows(9)).unwrap();
+    std::fs::write(&valid, rows(5)).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "eval",
+            "--builtin",
+            "linear",
+            "--eval-type",
+            "rms_error",
+            "--train",
+        ])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("valid.csv: rows have 4 features")
+            && stderr.contains("--train")
+            && stderr.contains("have 8"),
+        "{stderr}"
+    );
+}
