@@ -954,7 +954,7 @@ fn a_run_resumed_from_its_probe_equals_a_run_from_scratch() {
                 &mut memory,
                 &mut rng,
                 &mut errors,
-                &mut snapshot,
+                Some(&mut snapshot),
             );
             let expected = run_with(a, &task, 75, 20, max_abs_error, None).outcome;
             if !taken {
@@ -1017,7 +1017,7 @@ fn a_probe_covering_a_whole_epoch_takes_no_snapshot() {
             &mut memory,
             &mut rng,
             &mut errors,
-            &mut snapshot,
+            Some(&mut snapshot),
         );
         assert_eq!(taken, expected, "{steps} probe steps");
     }

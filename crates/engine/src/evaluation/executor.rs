@@ -87,10 +87,10 @@ pub fn execute<const F: usize>(
     )
 }
 
-/// An FEC probe: [`execute`] recording the first epoch's errors into the emptied `errors`; it also copies the memory
-/// into `snapshot` once its training is done (before it validates), so that a full run of a
-/// program without random ops can [`resume`] from there. Returns the outcome and whether the
-/// snapshot was taken.
+/// An FEC probe: [`execute`] recording the first epoch's errors into the emptied `errors`; with
+/// `snapshot`, it also copies the memory there once its training is done (before it validates),
+/// so that a full run of a program without random ops can [`resume`] from there. Returns the
+/// outcome and whether the snapshot was taken.
 #[allow(clippy::too_many_arguments)]
 pub fn probe<const F: usize>(
     program: &Program,
@@ -101,7 +101,7 @@ pub fn probe<const F: usize>(
     memory: &mut Memory<F>,
     rng: &mut Rng,
     errors: &mut Errors,
-    snapshot: &mut Memory<F>,
+    snapshot: Option<&mut Memory<F>>,
 ) -> (Outcome, bool) {
     errors.clear();
     start(program, memory, rng);
@@ -118,8 +118,8 @@ pub fn probe<const F: usize>(
         memory,
         rng,
         Some(errors),
-        prefix.then_some(Snapshot {
-            memory: snapshot,
+        snapshot.filter(|_| prefix).map(|memory| Snapshot {
+            memory,
             taken: &mut taken,
         }),
     );
@@ -323,7 +323,6 @@ fn validate<const F: usize>(
     let zero_label = program.predict_reads_label();
     let mut loss = 0.0;
     for k in 0..num_valid.min(steps) {
-        *predicted += 1;
         memory.vectors[FEATURES as usize] = task.valid_features[k];
         if zero_label {
             memory.scalars[LABEL as usize] = 0.0;
@@ -332,6 +331,7 @@ fn validate<const F: usize>(
         let prediction = memory.scalars[PREDICTION as usize];
         let error = validation_error(task.eval_type, task.valid_labels[k], prediction);
         if error.is_nan() || error.abs() > max_abs_error {
+            *predicted += k as u64 + 1;
             return 0.0;
         }
         if let Some(e) = errors.as_deref_mut() {
@@ -339,6 +339,7 @@ fn validate<const F: usize>(
         }
         loss += validation_loss(task.eval_type, error);
     }
+    *predicted += num_valid.min(steps) as u64;
     validation_fitness(task.eval_type, loss, steps)
 }
 

@@ -729,7 +729,10 @@ fn probe_range<const F: usize>(
             &mut scratch.memory,
             &mut probe_rng,
             &mut scratch.errors,
-            &mut scratch.snapshot,
+            // Only a full run made ahead, of a program without random ops that is not replayed
+            // from a trace, can go on from the snapshot.
+            (ahead.is_some() && !job.blind && !job.program.is_random())
+                .then_some(&mut scratch.snapshot),
         );
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
