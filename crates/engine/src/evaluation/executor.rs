@@ -107,7 +107,8 @@ pub fn probe<const F: usize>(
     start(program, memory, rng);
     // Only a probe whose training ends inside the first epoch is a prefix of a longer run.
     let prefix = num_train > 0 && num_train < task.train_labels.len();
-    let mut taken = false;
+    let snapshot = snapshot.filter(|_| prefix);
+    let wanted = snapshot.is_some();
     let outcome = run_from(
         program,
         task,
@@ -117,13 +118,12 @@ pub fn probe<const F: usize>(
         max_abs_error,
         memory,
         rng,
-        Some(errors),
-        snapshot.filter(|_| prefix).map(|memory| Snapshot {
-            memory,
-            taken: &mut taken,
-        }),
+        Some(&mut *errors),
+        snapshot,
     );
-    (outcome, taken)
+    // The snapshot is taken when training ends without diverging, that is when every
+    // training step recorded its error.
+    (outcome, wanted && errors.train.len() == num_train)
 }
 
 /// Finishes the run that a [`probe`] of `done` training steps began: gives exactly the outcome
@@ -141,6 +141,10 @@ pub fn resume<const F: usize>(
     rng: &mut Rng,
 ) -> Outcome {
     debug_assert!(!program.is_random() && done < task.train_labels.len());
+    assert!(
+        program.fits(memory),
+        "a program runs only on a memory with its sizes"
+    );
     memory.copy_used(snapshot, program.needs());
     let mut outcome = run_from(
         program,
@@ -165,15 +169,9 @@ fn start<const F: usize>(program: &Program, memory: &mut Memory<F>, rng: &mut Rn
         "a program runs only on a memory with its sizes"
     );
     memory.wipe_used(program.needs());
-    // SAFETY (every `run_unchecked` of this module): checked once here (`resume` runs only on
-    // a memory its probe ran on); the memory is not resized while the program runs.
+    // SAFETY (every `run_unchecked` of this module): checked once here (and in `resume`); the
+    // memory is not resized while the program runs.
     unsafe { program.run_unchecked(Component::Setup, memory, rng) };
-}
-
-/// Where a probe copies its memory once its training is done.
-struct Snapshot<'a, const F: usize> {
-    memory: &'a mut Memory<F>,
-    taken: &'a mut bool,
 }
 
 /// The train loop from training step `done` on (within the first epoch), the memory holding
@@ -189,7 +187,7 @@ fn run_from<const F: usize>(
     memory: &mut Memory<F>,
     rng: &mut Rng,
     mut errors: Option<&mut Errors>,
-    mut snapshot: Option<Snapshot<F>>,
+    mut snapshot: Option<&mut Memory<F>>,
 ) -> Outcome {
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
@@ -217,8 +215,7 @@ fn run_from<const F: usize>(
             break;
         }
         if let Some(s) = snapshot.take() {
-            s.memory.copy_used(memory, program.needs());
-            *s.taken = true;
+            s.copy_used(memory, program.needs());
         }
         let record = if first { errors.as_deref_mut() } else { None };
         let fitness = validate(

@@ -749,7 +749,7 @@ fn probe_range<const F: usize>(
         {
             // A program without random ops repeats its probe's training steps exactly, so its
             // full run goes on from where the probe's training ended.
-            job.ahead[t] = Some(if snapshot && !job.blind && !job.program.is_random() {
+            job.ahead[t] = Some(if snapshot {
                 resume(
                     &job.program,
                     task,

@@ -261,7 +261,8 @@ pub fn read_dataset_with(path: &Path, labels: Labels) -> Result<Dataset, DataErr
     Ok(data)
 }
 
-fn is_binary(label: f64) -> bool {
+/// Whether a label is a class of an accuracy task: 0 or 1.
+pub(crate) fn is_binary(label: f64) -> bool {
     label == 0.0 || label == 1.0
 }
 

@@ -229,9 +229,11 @@ fn check_examples<const F: usize>(
                 task()
             )));
         }
-        let binary = |y: f64| y == 0.0 || y == 1.0;
         if spec.eval_type == EvalType::Accuracy
-            && let Some((j, &v)) = labels.iter().enumerate().find(|(_, y)| !binary(**y))
+            && let Some((j, &v)) = labels
+                .iter()
+                .enumerate()
+                .find(|(_, y)| !files::is_binary(**y))
         {
             return Err(TaskError::Spec(format!(
                 "{}: {name} example {j} has the label {v}, but labels of accuracy tasks must be 0 or 1",

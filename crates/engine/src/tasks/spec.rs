@@ -331,9 +331,8 @@ impl TaskSpec {
             if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
                 return not_finite(format!("fixed.{name}[{i}]"), labels[i]);
             }
-            let binary = |y: &f64| *y == 0.0 || *y == 1.0;
             if self.eval_type == EvalType::Accuracy
-                && let Some(i) = labels.iter().position(|y| !binary(y))
+                && let Some(i) = labels.iter().position(|&y| !super::files::is_binary(y))
             {
                 return Err(format!(
                     "{key}.fixed.{name}[{i}]: labels of accuracy tasks must be 0 or 1, not {}",
@@ -418,5 +417,28 @@ impl TaskSpec {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskKind;
+
+    #[test]
+    fn kind_names_are_the_config_names() {
+        use TaskKind::*;
+        for kind in [
+            ScalarLinearRegression,
+            Scalar2layerNnRegression,
+            UnitTestZeros,
+            UnitTestOnes,
+            UnitTestIncrement,
+            UnitTestFixed,
+            Files,
+            ProjectedBinaryClassification,
+        ] {
+            let written = toml::Value::try_from(kind).unwrap();
+            assert_eq!(written.as_str(), Some(kind.name()), "{kind:?}");
+        }
     }
 }
