@@ -44,7 +44,7 @@ pub struct EvalArgs {
     /// Evaluate a built-in algorithm instead: no_op, random, linear, neural_net, damaged_neural_net, teacher.
     #[arg(long)]
     builtin: Option<String>,
-    /// The config whose tasks and memory sizes to use.
+    /// The config whose tasks and memory sizes to use (the quick form's flags are refused with it).
     #[arg(long, conflicts_with_all = ["train", "valid", "valid_fraction", "eval_type", "epochs", "scalars", "vectors", "matrices"])]
     config: Option<PathBuf>,
     /// Which of the config's task lists to use.
