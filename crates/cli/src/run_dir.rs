@@ -17,6 +17,25 @@ const RUN_FILES: [&str; 4] = [
 pub struct RunDir {
     pub path: PathBuf,
     progress: File,
+    /// Whether this process made the folder (rather than finding it empty or reopening it).
+    made: bool,
+}
+
+/// Whether the summary in a run folder says its run finished (`Some(stop reason)`); `None` when
+/// there is no summary, or it says the run was interrupted.
+pub fn finished(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path.join("summary.json")).ok()?;
+    let summary: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if summary.get("interrupted")?.as_bool()? {
+        return None;
+    }
+    Some(
+        summary
+            .get("stop_reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("unknown")
+            .to_string(),
+    )
 }
 
 impl RunDir {
@@ -24,14 +43,28 @@ impl RunDir {
     /// holds a run is refused.
     pub fn create(path: PathBuf) -> Result<RunDir> {
         if let Some(file) = RUN_FILES.iter().map(|f| path.join(f)).find(|f| f.exists()) {
+            let shown = path.display();
+            if let Some(reason) = finished(&path) {
+                anyhow::bail!(
+                    "the run folder {shown} already holds a finished run (stop reason: \
+                     {reason}): give another --out"
+                );
+            }
+            if path.join(automl_zero_engine::checkpoint::LATEST).exists() {
+                anyhow::bail!(
+                    "the run folder {shown} already holds a run ({} exists): carry it on with \
+                     `automl-zero search --resume {shown}`, or give another --out",
+                    file.display()
+                );
+            }
             anyhow::bail!(
-                "the run folder {} already holds a run ({} exists): carry it on with \
-                 `automl-zero search --resume {}`, or give another --out",
-                path.display(),
-                file.display(),
-                path.display()
+                "the run folder {shown} already holds a run that stopped before its first \
+                 checkpoint ({} exists), so it cannot be resumed: remove the folder or give \
+                 another --out",
+                file.display()
             );
         }
+        let made = !path.exists();
         fs::create_dir_all(&path)
             .with_context(|| format!("cannot create the run folder {}", path.display()))?;
         let progress_path = path.join("progress.jsonl");
@@ -40,7 +73,32 @@ impl RunDir {
             .append(true)
             .open(&progress_path)
             .with_context(|| format!("cannot open {}", progress_path.display()))?;
-        Ok(RunDir { path, progress })
+        Ok(RunDir {
+            path,
+            progress,
+            made,
+        })
+    }
+
+    /// Undoes [`RunDir::create`] for a run that failed before its first checkpoint: removes
+    /// the files a run writes, and the folder if this process made it and it is now empty. A
+    /// folder with a checkpoint is left as it is, to be resumed.
+    pub fn discard(self) {
+        if self
+            .path
+            .join(automl_zero_engine::checkpoint::LATEST)
+            .exists()
+        {
+            return;
+        }
+        drop(self.progress);
+        for f in RUN_FILES {
+            let _ = fs::remove_file(self.path.join(f));
+        }
+        if self.made {
+            // Fails, as it should, when the folder holds anything else.
+            let _ = fs::remove_dir(&self.path);
+        }
     }
 
     /// Opens an existing run folder to carry on a run: `progress.jsonl` keeps its first `lines`
@@ -69,7 +127,14 @@ impl RunDir {
             .append(true)
             .open(&progress_path)
             .with_context(|| format!("cannot open {}", progress_path.display()))?;
-        Ok((RunDir { path, progress }, warning))
+        Ok((
+            RunDir {
+                path,
+                progress,
+                made: false,
+            },
+            warning,
+        ))
     }
 
     /// Appends one JSON line to `progress.jsonl`.

@@ -117,6 +117,13 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
             .parent()
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
+        if let Some(reason) = crate::run_dir::finished(&dir) {
+            anyhow::bail!(
+                "cannot resume: the run in {} finished (stop reason: {reason}; see its \
+                 summary.json); to search longer, run its config.toml again with a larger limit",
+                dir.display()
+            );
+        }
         let c = checkpoint::read(&file).map_err(|e| {
             let previous = dir.join(checkpoint::PREVIOUS);
             let hint = if file.file_name() != previous.file_name() && previous.exists() {
@@ -163,6 +170,8 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
 /// Runs `search`.
 pub fn run(args: SearchArgs) -> Result<()> {
     let (config, base_dir, out, resume) = start(&args)?;
+    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
+    let fresh = resume.is_none();
     let dir = match &resume {
         Some(state) => {
             let (dir, warning) = RunDir::reopen(out.clone(), state.progress_reports)?;
@@ -177,7 +186,6 @@ pub fn run(args: SearchArgs) -> Result<()> {
             dir
         }
     };
-    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
     let display = Display::new(
         args.quiet,
         config.search.max_individuals,
@@ -210,7 +218,17 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let options = RunOptions { workers, interrupt };
     let result = experiment::run(&config, &base_dir, options, &mut reporter, resume);
     reporter.display.finish();
-    let result = result?;
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            // A new run that failed before its first checkpoint (bad data, say) leaves no
+            // folder behind, so that the same --out works once the input is fixed.
+            if fresh {
+                reporter.dir.discard();
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(e) = reporter.error.take() {
         return Err(e);
     }

@@ -305,14 +305,74 @@ fn a_folder_holding_a_run_is_not_reused_by_a_new_run() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("already holds a run") && stderr.contains("--resume"),
+        stderr.contains("already holds a finished run") && !stderr.contains("--resume"),
         "{stderr}"
     );
     assert_eq!(read(&out.join("progress.jsonl")), progress);
+    // A finished run cannot be resumed either.
+    let o = Command::new(BIN)
+        .args(["search", "-q", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("finished (stop reason: max_individuals"),
+        "{stderr}"
+    );
+    // A run that stopped with a checkpoint (here: killed after one, so without a summary) is
+    // pointed to --resume.
+    let killed = dir.path().join("killed");
+    search_ok(
+        &config,
+        &killed,
+        &["--set", "checkpoint_every_seconds=0.000001"],
+    );
+    assert!(killed.join("checkpoint.json").exists());
+    std::fs::remove_file(killed.join("summary.json")).unwrap();
+    let o = search(&config, &killed, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("already holds a run") && stderr.contains("--resume"),
+        "{stderr}"
+    );
     // An existing empty folder is fine.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     search_ok(&config, &empty, &[]);
+}
+
+#[test]
+fn a_run_that_fails_before_its_first_checkpoint_leaves_no_folder() {
+    let (dir, config) = setup();
+    let out = dir.path().join("run");
+    // The built-in teacher needs more memory than the config has: the run fails as it starts.
+    let o = search(
+        &config,
+        &out,
+        &["--set", "search.initial_population=teacher"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "{}", out.display());
+    // The same --out works once the input is fixed.
+    search_ok(&config, &out, &[]);
+    // An existing folder is emptied of the run's files but kept, with what else it holds.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+    let o = search(
+        &config,
+        &mine,
+        &["--set", "search.initial_population=teacher"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let left: Vec<_> = std::fs::read_dir(&mine)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("notes.txt")]);
 }
 
 #[test]

@@ -279,12 +279,21 @@ impl Config {
             })?;
         }
         let what = format!("{origin} with --set {}", overrides.join(" --set "));
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                ConfigError::Syntax {
-                    origin: what.clone(),
-                    message: format!("{}: {}", e.path(), e.inner()),
-                }
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| ConfigError::Syntax {
+                origin: what.clone(),
+                message: format!(
+                    "{}: {}{}",
+                    e.path(),
+                    e.inner().to_string().trim_end(),
+                    overrides
+                        .iter()
+                        .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim()))
+                        .filter(|k| !k.contains('.'))
+                        .map(|k| search_key_hint(&table, k))
+                        .find(|h| !h.is_empty())
+                        .unwrap_or_default()
+                ),
             })?;
         config.check().map_err(|message| ConfigError::Invalid {
             origin: what,
@@ -427,6 +436,19 @@ impl Config {
                     .into(),
             );
         }
+        if self.max_experiments == 0
+            && self.sufficient_fitness.is_none()
+            && s.max_seconds.is_none()
+            && s.max_train_steps.is_none()
+        {
+            return Err(
+                "max_experiments: 0 repeats experiments until a select fitness exceeds \
+                 sufficient_fitness, which is not set, so the run would never end: set \
+                 sufficient_fitness, a number of experiments, search.max_seconds or \
+                 search.max_train_steps"
+                    .into(),
+            );
+        }
         crate::tasks::collection_features(&self.search_tasks, "search_tasks")
             .map_err(|e| e.to_string())?;
         for (key, list) in [
@@ -455,8 +477,25 @@ impl Config {
     }
 }
 
-/// Sets a dotted key (`search.population_size`) in a TOML table to a value written in TOML
-/// (a bare word is taken as a string).
+/// A hint for a top-level key that belongs under `[search]` (`max_seconds`, say): empty unless
+/// moving it there makes the config read.
+fn search_key_hint(table: &toml::Table, key: &str) -> String {
+    let Some(value) = table.get(key) else {
+        return String::new();
+    };
+    let mut moved = table.clone();
+    moved.remove(key);
+    if let Some(toml::Value::Table(search)) = moved.get_mut("search") {
+        search.insert(key.to_string(), value.clone());
+    }
+    match toml::Value::Table(moved).try_into::<Config>() {
+        Ok(_) => format!(" (did you mean `search.{key}`?)"),
+        Err(_) => String::new(),
+    }
+}
+
+/// Sets a dotted key (`search.population_size`, or `search_tasks.0.num_tasks` in a list of
+/// tables) in a TOML table to a value written in TOML (a bare word is taken as a string).
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
     let (key, value) = assignment
         .split_once('=')
@@ -471,20 +510,41 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`{key}` is not a key"));
     }
-    let mut node = table;
+    let mut root = toml::Value::Table(std::mem::take(table));
+    let mut node = &mut root;
     for (i, part) in parts.iter().enumerate() {
-        if i + 1 == parts.len() {
-            node.insert(part.to_string(), parsed);
-            return Ok(());
-        }
-        let entry = node
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        node = match entry {
-            toml::Value::Table(t) => t,
-            _ => return Err(format!("`{}` is not a table", parts[..=i].join("."))),
+        let parent = parts[..i].join(".");
+        let slot = match node {
+            toml::Value::Table(t) => {
+                if i + 1 == parts.len() {
+                    t.insert(part.to_string(), parsed);
+                    break;
+                }
+                t.entry(part.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            }
+            toml::Value::Array(list) => {
+                let n = list.len();
+                let index: usize = part.parse().map_err(|_| {
+                    format!("`{parent}` is a list: name an entry by its number, like `{parent}.0`")
+                })?;
+                let entry = list.get_mut(index).ok_or_else(|| {
+                    format!("`{parent}` has {n} entries, numbered from 0: there is no `{parent}.{index}`")
+                })?;
+                if i + 1 == parts.len() {
+                    *entry = parsed;
+                    break;
+                }
+                entry
+            }
+            _ => return Err(format!("`{parent}` is not a table")),
         };
+        node = slot;
     }
+    *table = match root {
+        toml::Value::Table(t) => t,
+        _ => unreachable!("the root stays a table"),
+    };
     Ok(())
 }
 
@@ -505,6 +565,57 @@ mod tests {
             }
         );
         assert_eq!(c.search_tasks[0].num_tasks, 10);
+    }
+
+    #[test]
+    fn overrides_reach_into_lists_by_number() {
+        let set = |o: &str| Config::from_text(DEMO, "demo", &[o.to_string()]);
+        let c = set("search_tasks.0.num_tasks=3").unwrap();
+        assert_eq!(c.search_tasks[0].num_tasks, 3);
+        assert_eq!(c.select_tasks[0].num_tasks, 100);
+        let c = set("search.mutations.1=remove_instruction").unwrap();
+        assert_eq!(
+            c.search.mutations[1],
+            crate::mutation::MutationType::RemoveInstruction
+        );
+        let e = set("search_tasks.1.num_tasks=3").unwrap_err().to_string();
+        assert!(
+            e.contains("has 1 entries") && e.contains("search_tasks.1"),
+            "{e}"
+        );
+        let e = set("search_tasks.first.num_tasks=3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("search_tasks.0"), "{e}");
+    }
+
+    #[test]
+    fn a_search_key_set_at_the_top_level_gets_a_hint() {
+        let e = Config::from_text(DEMO, "demo", &["max_seconds=5".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `search.max_seconds`"), "{e}");
+        let e = Config::from_text(DEMO, "demo", &["max_secs=5".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn a_run_that_could_never_end_is_refused() {
+        let text = DEMO.replace("sufficient_fitness = 0.9999", "");
+        let e = Config::from_text(&text, "demo", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("never end"), "{e}");
+        for ok in [
+            "max_experiments=2",
+            "search.max_seconds=10",
+            "search.max_train_steps=1000000",
+            "sufficient_fitness=0.5",
+        ] {
+            Config::from_text(&text, "demo", &[ok.into()]).unwrap();
+        }
     }
 
     #[test]

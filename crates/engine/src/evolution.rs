@@ -295,6 +295,8 @@ pub struct Search<'a, const F: usize> {
     next_migration: u64,
     migrations: u64,
     started: Instant,
+    /// Individuals already evaluated when this process took the search up (a resumed search).
+    individuals_at_start: u64,
     /// This round's child slots: island, whether it fills the population, seed.
     slots: Vec<(usize, bool, u64)>,
     fitnesses: Vec<f64>,
@@ -339,6 +341,7 @@ impl<'a, const F: usize> Search<'a, F> {
             next_migration: config.migrate_every,
             migrations: 0,
             started: Instant::now(),
+            individuals_at_start: 0,
             slots: Vec::new(),
             fitnesses: Vec::new(),
         }
@@ -384,6 +387,8 @@ impl<'a, const F: usize> Search<'a, F> {
         }
         self.islands = state.islands;
         self.individuals = state.individuals;
+        self.individuals_at_start = state.individuals;
+        self.started = Instant::now();
         self.best_ever = state.best_ever;
         self.stopped_at_hurdles = state.stopped_at_hurdles;
         self.next_migration = state.next_migration;
@@ -600,9 +605,14 @@ impl<'a, const F: usize> Search<'a, F> {
         .stats()
     }
 
-    /// Seconds since the search started.
+    /// Seconds since the search started (or was resumed).
     pub fn elapsed(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
+    }
+
+    /// Individuals per second since the search started (or was resumed).
+    pub fn individuals_per_second(&self) -> f64 {
+        (self.individuals - self.individuals_at_start) as f64 / self.elapsed().max(1e-9)
     }
 
     /// The candidate of this search: the best of the final populations (evolution) or the best

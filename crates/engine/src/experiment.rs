@@ -375,7 +375,7 @@ impl Driver {
             mean,
             stdev,
             best,
-            individuals_per_second: s.individuals as f64 / s.elapsed().max(1e-9),
+            individuals_per_second: s.individuals_per_second(),
             fec_hits: stats.hits,
             fec_misses: stats.misses,
             canonical_hits: s.evaluator.canonical_hits,
@@ -523,8 +523,9 @@ fn run_for<const F: usize>(
             randomize_seeds(&mut d.select_specs, d.rng.next_u64());
         }
         let select_seed = d.rng.next_u64();
-        let interrupted = reason == StopReason::Interrupted;
-        let select_fitness = if d.select_specs.is_empty() || interrupted {
+        // An interrupted search's candidate is scored too (the checkpoint was written before
+        // these draws, so a resumed run is not affected).
+        let select_fitness = if d.select_specs.is_empty() {
             search_fitness
         } else {
             observer.message("Scoring the candidate on the select tasks...");
@@ -686,4 +687,53 @@ fn bench_for<const F: usize>(
         canonical_hits: search.evaluator.canonical_hits,
         seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_search_counts_its_speed_from_the_resume() {
+        let overrides = [
+            "search.population_size=20".to_string(),
+            "search.tournament_size=5".to_string(),
+            "search_tasks=[{kind=\"scalar_linear_regression\", features_size=4, num_train_examples=10, num_valid_examples=10, num_tasks=2, eval_type=\"rms_error\"}]".to_string(),
+        ];
+        let config = Config::from_text(
+            Config::shipped("demo").expect("the demo ships"),
+            "demo",
+            &overrides,
+        )
+        .unwrap();
+        let make = || {
+            let tasks =
+                build_tasks::<4>(&config.search_tasks, "search_tasks", Path::new(".")).unwrap();
+            let evaluator = Evaluator::new(tasks, search_settings(&config).unwrap());
+            Search::new(
+                &config.search,
+                mutator(&config),
+                generator(&config),
+                evaluator,
+                Rng::new(1, salt::SEARCH),
+            )
+        };
+        let mut first = make();
+        for _ in 0..8 {
+            first.round(u64::MAX);
+        }
+        assert_eq!(first.individuals, 40);
+        assert!(first.individuals_per_second() > 0.0);
+        let mut resumed = make();
+        resumed.restore(first.state()).unwrap();
+        assert_eq!(resumed.individuals, 40);
+        // None evaluated since the resume: the 40 before it do not count.
+        assert_eq!(resumed.individuals_per_second(), 0.0);
+        resumed.round(u64::MAX);
+        assert_eq!(resumed.individuals, 45);
+        let elapsed = resumed.elapsed();
+        let rate = resumed.individuals_per_second();
+        // 5 individuals over at least `elapsed` seconds (not 45).
+        assert!(rate > 0.0 && rate <= 5.0 / elapsed, "{rate}");
+    }
 }

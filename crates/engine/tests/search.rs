@@ -2,9 +2,10 @@
 //! reproducibility, random search, hurdles, and repeated experiments.
 
 use automl_zero_engine::config::Config;
+use automl_zero_engine::evaluation::EvalSettings;
 use automl_zero_engine::evolution::{Progress, StopReason};
 use automl_zero_engine::experiment::{
-    ExperimentResult, Observer, RunOptions, RunResult, Silent, run,
+    ExperimentResult, Observer, RunOptions, RunResult, Silent, run, score,
 };
 use automl_zero_engine::program::Algorithm;
 use std::path::Path;
@@ -244,6 +245,17 @@ fn an_interrupt_before_the_start_stops_after_one_round_with_a_best() {
     );
     assert!(s.search_fitness.is_finite());
     assert_valid_best(&c, &r.best);
+    // The candidate was scored on the select tasks, not given its search fitness.
+    let (select, _) = score(
+        &r.best,
+        &c.select_tasks,
+        "select_tasks",
+        &EvalSettings::plain(c.memory, c.search.max_abs_error),
+        Path::new("."),
+        1,
+    )
+    .unwrap();
+    assert_eq!(s.select_fitness, select);
 }
 
 #[test]
