@@ -1,6 +1,7 @@
 //! `automl-zero eval`: the fitness of one program on the tasks of a config, or on data files.
 
 use crate::bench::{median, spread};
+use crate::simplify::TaskList;
 use anyhow::{Context, Result, bail};
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::config::Config;
@@ -15,14 +16,6 @@ use automl_zero_engine::tasks::{
 };
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-
-/// Which task list of a config to evaluate on.
-#[derive(Clone, Copy, ValueEnum)]
-enum TaskList {
-    Search,
-    Select,
-    Final,
-}
 
 /// How predictions are scored, for the quick form.
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,7 +40,9 @@ pub struct EvalArgs {
     /// The config whose tasks and memory sizes to use (the quick form's flags are refused with it).
     #[arg(long, conflicts_with_all = ["train", "valid", "valid_fraction", "eval_type", "epochs", "scalars", "vectors", "matrices"])]
     config: Option<PathBuf>,
-    /// Which of the config's task lists to use.
+    /// Which of the config's task lists to use (search: with the search's settings). With
+    /// `randomize_task_seeds`, a search drew other seeds for its search and select tasks than
+    /// those the config lists, so its fitnesses differ from these.
     #[arg(long, value_enum, default_value = "final")]
     tasks: TaskList,
     /// The folder where relative dataset paths of projected tasks are looked for first (then
@@ -98,14 +93,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let (specs, key, settings, base_dir, size_init) = match (&args.config, &args.train) {
         (Some(path), _) => {
             let (config, base) = Config::load(path, &[])?;
-            let (mut specs, key) = match args.tasks {
-                TaskList::Search => (config.search_tasks.clone(), "search_tasks"),
-                TaskList::Select => (config.select_tasks.clone(), "select_tasks"),
-                TaskList::Final => (config.final_tasks.clone(), "final_tasks"),
-            };
-            if specs.is_empty() {
-                bail!("{}: `{key}` lists no tasks", path.display());
-            }
+            let key = args.tasks.key();
+            let mut specs = args
+                .tasks
+                .specs(&config)
+                .with_context(|| format!("{}", path.display()))?
+                .to_vec();
             resolve_dataset_paths(&mut specs, key, &base, args.data_dir.as_deref())?;
             let mut settings = EvalSettings::plain(config.memory, config.search.max_abs_error);
             if let TaskList::Search = args.tasks {

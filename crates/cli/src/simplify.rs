@@ -7,13 +7,14 @@ use automl_zero_engine::experiment::{score, search_settings};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::parse_file;
 use automl_zero_engine::simplify::simplify;
+use automl_zero_engine::tasks::TaskSpec;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 /// Which of a config's task lists the fitness is checked on.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TaskList {
-    /// `search_tasks` (with the search's settings, without FEC and train budget).
+    /// `search_tasks`.
     Search,
     /// `select_tasks`.
     Select,
@@ -30,6 +31,29 @@ impl TaskList {
             TaskList::Final => "final_tasks",
         }
     }
+
+    /// The list's tasks in a config; an empty list is an error that names the lists it has.
+    pub fn specs(self, config: &Config) -> Result<&[TaskSpec]> {
+        let list = |t: TaskList| match t {
+            TaskList::Search => &config.search_tasks,
+            TaskList::Select => &config.select_tasks,
+            TaskList::Final => &config.final_tasks,
+        };
+        let specs = list(self);
+        if specs.is_empty() {
+            let have: Vec<String> = [TaskList::Search, TaskList::Select, TaskList::Final]
+                .into_iter()
+                .filter(|&t| !list(t).is_empty())
+                .map(|t| format!("--tasks {}", t.key().trim_end_matches("_tasks")))
+                .collect();
+            bail!(
+                "`{}` of the config lists no tasks; choose a list it has: {}",
+                self.key(),
+                have.join(" or ")
+            );
+        }
+        Ok(specs)
+    }
 }
 
 /// Arguments of `simplify`.
@@ -44,7 +68,9 @@ pub struct SimplifyArgs {
     /// to be unchanged.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Which of the config's task lists to check the fitness on.
+    /// Which of the config's task lists to check the fitness on (search: with the search's
+    /// settings, without FEC and train budget). With `randomize_task_seeds`, a search drew other
+    /// seeds for its search and select tasks than those the config lists.
     #[arg(long, value_enum, default_value = "final", requires = "config")]
     tasks: TaskList,
     /// Scalar memory size the program is read with (without --config).
@@ -82,6 +108,11 @@ pub fn run(args: SimplifyArgs) -> Result<()> {
             sizes
         }
     };
+    if let (Some((config, _)), Some(path)) = (&config, &args.config) {
+        args.tasks
+            .specs(config)
+            .with_context(|| format!("{}", path.display()))?;
+    }
     let original = parse_file(&args.program, &sizes)?;
     let simplified = simplify(&original);
     let text = simplified.annotated();
@@ -93,14 +124,7 @@ pub fn run(args: SimplifyArgs) -> Result<()> {
         return Ok(());
     };
     let key = args.tasks.key();
-    let specs = match args.tasks {
-        TaskList::Search => &config.search_tasks,
-        TaskList::Select => &config.select_tasks,
-        TaskList::Final => &config.final_tasks,
-    };
-    if specs.is_empty() {
-        bail!("`{key}` of the config lists no tasks to check the fitness on");
-    }
+    let specs = args.tasks.specs(&config)?;
     let settings = match args.tasks {
         // No train budget: it judges a program's cost, which simplification lowers.
         TaskList::Search => EvalSettings {

@@ -656,3 +656,24 @@ fn eval_builtin_linear_on_the_final_tasks_prints_json() {
             .all(|f| f.as_f64().is_some_and(|f| f > 0.99))
     );
 }
+
+#[test]
+fn a_task_list_the_config_lacks_names_the_lists_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(workspace_file("configs/demo.toml")).unwrap();
+    let search_only = &text[..text.find("[[select_tasks]]").unwrap()];
+    let config = write(dir.path(), "mine.toml", search_only);
+    let config = config.to_str().unwrap();
+    let program = write(dir.path(), "p.txt", &linear_program());
+    let program = program.to_str().unwrap();
+    for args in [
+        vec!["eval", "--builtin", "linear", "--config", config],
+        vec!["simplify", program, "--config", config],
+    ] {
+        let stderr = fails(dir.path(), &args);
+        assert_names(&stderr, &["mine.toml", "`final_tasks`", "--tasks search"]);
+        assert!(!stderr.contains("--tasks select"), "{stderr}");
+        // The error comes before any output.
+        assert!(run_in(dir.path(), &args).stdout.is_empty());
+    }
+}
