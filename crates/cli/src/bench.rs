@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// Arguments of `bench`.
 #[derive(Args)]
 #[command(
-    after_help = "Standard workloads:\n  automl-zero bench                                   # the demo (F = 4)\n  automl-zero bench configs/bench_nonlinear.toml      # 2-layer teacher, every op (F = 8)\n  automl-zero bench configs/fashion_mnist_baseline.toml --data-dir ../shared/data   # projected binary (F = 16)"
+    after_help = "Standard workloads:\n  automl-zero bench                                   # the demo (F = 4)\n  automl-zero bench configs/bench_nonlinear.toml      # 2-layer teacher, every op (F = 8)\n  automl-zero bench configs/fashion_mnist_baseline.toml --data-dir /usr/share/datasets   # projected binary (F = 16)"
 )]
 pub struct BenchArgs {
     /// The config whose search to measure (default: the embedded demo).

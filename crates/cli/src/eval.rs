@@ -28,7 +28,7 @@ enum EvalTypeArg {
 /// Arguments of `eval`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/nonlinear.toml --seeds 20\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir ../shared/data\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
+    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/nonlinear.toml --seeds 20\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir /usr/share/datasets\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
 )]
 pub struct EvalArgs {
     /// The program file (readable text, or JSON if it ends in .json).
@@ -226,9 +226,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
         println!("fitness ({how} of {} tasks): {fitness:.6}", per_task.len());
         if let (Some((mean, sd)), Some(combined)) = (test, scores.test_fitness) {
             let n = scores.per_task_test.iter().flatten().count();
-            println!(
-                "test fitness ({how} of {n} tasks): {combined:.6} (mean {mean:.6}, sd {sd:.6})"
-            );
+            // The mean is the combined fitness unless tasks combine by their median.
+            match settings.combination {
+                Combination::Mean => {
+                    println!("test fitness (mean of {n} tasks): {combined:.6} (sd {sd:.6})")
+                }
+                Combination::Median => println!(
+                    "test fitness (median of {n} tasks): {combined:.6} (mean {mean:.6}, sd {sd:.6})"
+                ),
+            }
         }
     }
     Ok(())

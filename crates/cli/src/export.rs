@@ -6,6 +6,7 @@ use automl_zero_engine::export::{ExportOptions, Language, export};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::parse_file;
 use automl_zero_engine::simplify::{Simplified, annotate, simplify};
+use automl_zero_engine::tasks::EvalType;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -58,11 +59,11 @@ pub struct ExportArgs {
 
 /// Runs `export`.
 pub fn run(args: ExportArgs) -> Result<()> {
-    let (sizes, config_features) = match &args.config {
+    let (sizes, config_features, accuracy) = match &args.config {
         Some(path) => {
             let (config, _) = Config::load(path, &[])?;
             let features = config.search_tasks.first().map(|t| t.features_size);
-            (config.memory, features)
+            (config.memory, features, accuracy_tasks(&config))
         }
         None => {
             let sizes = MemorySizes {
@@ -71,7 +72,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
                 matrices: args.matrices,
             };
             sizes.check().map_err(anyhow::Error::msg)?;
-            (sizes, None)
+            (sizes, None, false)
         }
     };
     let program = parse_file(&args.program, &sizes)?;
@@ -95,6 +96,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
             args.program.display(),
             if args.simplify { ", simplified" } else { "" }
         ),
+        accuracy,
     };
     let module = export(&algorithm, language, &options).context("--features")?;
     match &args.output {
@@ -114,6 +116,16 @@ pub fn best_py(simplified: &Simplified, config: &Config) -> Result<String> {
         notes: Some(simplified.notes.clone()),
         title: "The best algorithm of this search (best.txt), simplified (best.simplified.txt)."
             .to_string(),
+        accuracy: accuracy_tasks(config),
     };
     Ok(export(&simplified.algorithm, Language::Python, &options)?)
+}
+
+/// Whether a config's search tasks are classification (ACCURACY) tasks, so that an exported
+/// model applies the sigmoid before learning unless told otherwise.
+fn accuracy_tasks(config: &Config) -> bool {
+    config
+        .search_tasks
+        .first()
+        .is_some_and(|t| t.eval_type == EvalType::Accuracy)
 }

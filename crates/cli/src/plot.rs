@@ -32,7 +32,7 @@ const FAMILY: &str = "sans-serif";
     after_help = "Examples:\n  automl-zero plot runs/demo\n  automl-zero plot runs/demo --out-dir /tmp/plots --width 1600 --height 900"
 )]
 pub struct PlotArgs {
-    /// The run folder (written by `search`) whose progress.jsonl is plotted.
+    /// The run folder (written by `search`) whose progress.jsonl is plotted, or that file itself.
     run_dir: PathBuf,
     /// Write progress.png and progress.svg to this folder (created if missing) instead of RUN_DIR.
     #[arg(long)]
@@ -47,20 +47,25 @@ pub struct PlotArgs {
 
 /// Runs `plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
-    if !args.run_dir.is_dir() {
-        bail!(
-            "the run folder {} does not exist (or is not a folder)",
-            args.run_dir.display()
-        );
-    }
-    let progress_path = args.run_dir.join("progress.jsonl");
+    // A run's progress.jsonl names its folder too.
+    let (run_dir, progress_path) = if args.run_dir.is_file() {
+        let dir = match args.run_dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        (dir, args.run_dir.clone())
+    } else if args.run_dir.is_dir() {
+        (args.run_dir.clone(), args.run_dir.join("progress.jsonl"))
+    } else {
+        bail!("the run folder {} does not exist", args.run_dir.display());
+    };
     let reports = read_progress(&progress_path)?;
     let data = PlotData::new(&reports);
 
-    let out_dir = args.out_dir.as_deref().unwrap_or(&args.run_dir);
+    let out_dir = args.out_dir.as_deref().unwrap_or(&run_dir);
     fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {}", out_dir.display()))?;
-    let title = format!("Search progress: {}", run_name(&args.run_dir));
+    let title = format!("Search progress: {}", run_name(&run_dir));
     register_font()?;
     let size = (args.width, args.height);
 

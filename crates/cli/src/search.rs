@@ -76,10 +76,10 @@ impl Observer for Reporter {
 
     fn experiment(&mut self, r: &ExperimentResult, candidate: &Algorithm) {
         self.display.message(&format!(
-            "Experiment {} done after {} individuals ({:?}): search fitness {:.6}, select fitness {:.6}{}",
+            "Experiment {} done after {} individuals ({}): search fitness {:.6}, select fitness {:.6}{}",
             r.experiment,
             r.individuals,
-            r.stop_reason,
+            r.stop_reason.name(),
             r.search_fitness,
             r.select_fitness,
             if r.best_so_far { " (best so far)" } else { "" }
@@ -257,8 +257,13 @@ pub fn run(args: SearchArgs) -> Result<()> {
         println!("Final test fitness (on the final tasks' test examples) = {t:.6}");
     }
     println!(
-        "{} experiments, {} individuals, {:.1} s, FEC hits {} / misses {}",
-        s.experiments, s.individuals, s.elapsed_seconds, s.fec_hits, s.fec_misses
+        "{} experiment{}, {} individuals, {:.1} s, FEC hits {} / misses {}",
+        s.experiments,
+        if s.experiments == 1 { "" } else { "s" },
+        s.individuals,
+        s.elapsed_seconds,
+        s.fec_hits,
+        s.fec_misses
     );
     println!("Algorithm found:\n{}", result.best);
     println!("Written to {}", out.display());

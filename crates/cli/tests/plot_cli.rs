@@ -229,6 +229,18 @@ fn tolerates_blank_lines_null_values_and_a_half_written_last_line() {
 }
 
 #[test]
+fn the_progress_file_names_its_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("named-run");
+    fs::create_dir(&run).unwrap();
+    let file = run.join("progress.jsonl");
+    fs::write(&file, progress(false)).unwrap();
+    plot_ok(&[file.to_str().unwrap(), "--width", "640", "--height", "400"]);
+    check_png(&run.join("progress.png"), 640, 400);
+    assert!(read(&run.join("progress.svg")).contains("Search progress: named-run"));
+}
+
+#[test]
 fn a_missing_folder_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-run");

@@ -4,6 +4,8 @@
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::parse;
 use std::path::Path;
+
+const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-zero");
@@ -163,6 +165,18 @@ fn export_writes_python_and_rust_modules() {
         "{py}"
     );
     assert!(py.contains("SCALARS, VECTORS, MATRICES = 4, 3, 0"), "{py}");
+    // Without a config of classification tasks, the sigmoid is off by default.
+    assert!(py.contains("accuracy=False):"), "{py}");
+    // With one, it is on (Python and Rust), as the engine trained the program.
+    let config = std::fs::read_to_string(Path::new(WORKSPACE).join("configs/digits.toml")).unwrap();
+    std::fs::write(dir.path().join("digits.toml"), config).unwrap();
+    for (to, on) in [("python", "accuracy=True):"), ("rust", "accuracy: true,")] {
+        let out = stdout(&run(
+            dir.path(),
+            &["export", "junk.txt", "--to", to, "--config", "digits.toml"],
+        ));
+        assert!(out.contains(on), "{out}");
+    }
     let out = stdout(&run(
         dir.path(),
         &["export", "junk.txt", "--to", "rust", "--features", "8"],

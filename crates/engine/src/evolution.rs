@@ -95,6 +95,19 @@ pub enum StopReason {
     SufficientFitness,
 }
 
+impl StopReason {
+    /// The reason as configs and `summary.json` spell it (`max_individuals`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::MaxIndividuals => "max_individuals",
+            StopReason::MaxTrainSteps => "max_train_steps",
+            StopReason::MaxSeconds => "max_seconds",
+            StopReason::Interrupted => "interrupted",
+            StopReason::SufficientFitness => "sufficient_fitness",
+        }
+    }
+}
+
 /// The limits a search checks after every individual.
 #[derive(Debug, Clone)]
 pub struct Limits {

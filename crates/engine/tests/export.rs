@@ -370,6 +370,7 @@ fn options(name: &str) -> ExportOptions {
         seed: 0,
         notes: None,
         title: format!("Test case {name}."),
+        accuracy: false,
     }
 }
 

@@ -6,7 +6,7 @@
 //! the prediction `s1` (with `s0` = 0), and `learn(features, label)` (with `s0` = the label).
 //! On ACCURACY tasks the engine overwrites `s1` with its sigmoid between Predict and Learn
 //! during training; the exported model does that at the start of `learn` when built with
-//! `accuracy` set (off by default). Random ops draw from a seedable generator named at the top
+//! `accuracy` set (its default is [`ExportOptions::accuracy`]). Random ops draw from a seedable generator named at the top
 //! of the file: `numpy.random.default_rng(seed)` in Python, an embedded SplitMix64 with
 //! Box-Muller normals in Rust. Their draws differ from the engine's generator, so a program
 //! with random ops matches the engine in distribution only.
@@ -74,6 +74,9 @@ pub struct ExportOptions {
     pub notes: Option<[Vec<String>; 3]>,
     /// A line saying what the algorithm is, for the module's header.
     pub title: String,
+    /// Whether a model applies the sigmoid of ACCURACY tasks before learning unless told
+    /// otherwise (the default of its `accuracy` setting).
+    pub accuracy: bool,
 }
 
 impl Default for ExportOptions {
@@ -83,6 +86,7 @@ impl Default for ExportOptions {
             seed: 0,
             notes: None,
             title: "An algorithm found by AutoML-Zero.".to_string(),
+            accuracy: false,
         }
     }
 }

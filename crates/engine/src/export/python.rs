@@ -202,6 +202,7 @@ pub(super) fn module(a: &Algorithm, sizes: &MemorySizes, options: &ExportOptions
         .lines()
         .map(|l| format!("    {l}\n"))
         .collect();
+    let accuracy = if options.accuracy { "True" } else { "False" };
     let mut text = String::new();
     let _ = write!(
         text,
@@ -214,7 +215,7 @@ A self-contained module: it needs only NumPy. The class `Model` holds the memory
 program uses ({memory}) and runs its three functions with the
 semantics of the engine:
 
-    model = Model()                  # or Model(features=FEATURES, seed=SEED, accuracy=False)
+    model = Model()                  # or Model(features=FEATURES, seed=SEED, accuracy={accuracy})
     model.setup()                    # once, before training
     for x, y in training_examples:
         model.predict(x)             # s0 = 0, v0 = x; returns s1
@@ -258,7 +259,7 @@ def _sigmoid(x):
 class Model:
     """The algorithm's memory (scalars s, vectors v, matrices m) and its three functions."""
 
-    def __init__(self, features=FEATURES, seed=SEED, accuracy=False):
+    def __init__(self, features=FEATURES, seed=SEED, accuracy={accuracy}):
         self.n = features
         self.accuracy = accuracy
         self.rng = np.random.default_rng(seed)

@@ -459,7 +459,7 @@ impl Model {{
             s: [0.0; SCALARS],
             v: [[0.0; FEATURES]; VECTORS],
             m: [[[0.0; FEATURES]; FEATURES]; MATRICES],
-            accuracy: false,
+            accuracy: {accuracy},
             rng: SplitMix64(seed),
         }}
     }}
@@ -489,6 +489,7 @@ impl Model {{
         v = sizes.vectors,
         m = sizes.matrices,
         rng = RNG,
+        accuracy = options.accuracy,
     );
     for h in &helpers {
         let _ = write!(text, "\n{}", h.code());
