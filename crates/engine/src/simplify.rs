@@ -666,6 +666,8 @@ pub fn annotate(a: &Algorithm) -> [Vec<String>; 3] {
     let mut label_dependent: HashSet<Cell> = HashSet::from([(Kind::Scalar, LABEL)]);
     let mut prediction_dependent: HashSet<Cell> = HashSet::from([(Kind::Scalar, PREDICTION)]);
     let last_learn = last_writers(&a.learn);
+    // Whether s0 and s1 still hold the label and the prediction (Learn may overwrite them).
+    let (mut label_in_s0, mut prediction_in_s1) = (true, true);
     for (i, ins) in a.learn.iter().enumerate() {
         let Some(out) = ins.writes() else {
             notes[2].push(String::new());
@@ -673,14 +675,18 @@ pub fn annotate(a: &Algorithm) -> [Vec<String>; 3] {
         };
         let reads: Vec<Cell> = ins.reads().collect();
         let dependent = reads.iter().any(|c| label_dependent.contains(c));
+        let (label, prediction) = (
+            label_in_s0 && reads.contains(&(Kind::Scalar, LABEL)),
+            prediction_in_s1 && reads.contains(&(Kind::Scalar, PREDICTION)),
+        );
         let mut note = String::new();
-        if ins.op == Op::ScalarDiff && ins.in1 == LABEL && ins.in2 == PREDICTION {
+        if label && prediction && ins.op == Op::ScalarDiff && ins.in1 == LABEL {
             note = "the error: label (s0) minus prediction (s1)".into();
-        } else if ins.op == Op::ScalarDiff && ins.in1 == PREDICTION && ins.in2 == LABEL {
+        } else if label && prediction && ins.op == Op::ScalarDiff && ins.in1 == PREDICTION {
             note = "the error: prediction (s1) minus label (s0)".into();
-        } else if reads.contains(&(Kind::Scalar, LABEL)) {
+        } else if label {
             note = "reads the label (s0)".into();
-        } else if reads.contains(&(Kind::Scalar, PREDICTION)) && !dependent {
+        } else if prediction && !dependent {
             note = "reads the prediction (s1)".into();
         } else if reads.contains(&(Kind::Vector, FEATURES)) && !dependent {
             note = "reads the features (v0)".into();
@@ -723,6 +729,8 @@ pub fn annotate(a: &Algorithm) -> [Vec<String>; 3] {
             note = format!("uses {} from Predict", name(cell));
         }
         notes[2].push(note);
+        label_in_s0 &= out != (Kind::Scalar, LABEL);
+        prediction_in_s1 &= out != (Kind::Scalar, PREDICTION);
         let from_prediction = reads.iter().any(|c| prediction_dependent.contains(c));
         for (set, depends) in [
             (&mut label_dependent, dependent),
@@ -805,7 +813,17 @@ pub fn annotate(a: &Algorithm) -> [Vec<String>; 3] {
     // Learn's constant sets of a learning rate.
     for (i, ins) in a.learn.iter().enumerate() {
         if ins.op == Op::ScalarConstSet && rates.contains(&ins.out) {
-            notes[2][i] = format!("the learning rate s{} from the next example on", ins.out);
+            let cell = (Kind::Scalar, ins.out);
+            let later = a.learn[i + 1..]
+                .iter()
+                .any(|l| l.reads().any(|c| c == cell));
+            let next = carried(cell) && last_learn.get(&cell) == Some(&i);
+            let when = match (later, next) {
+                (true, true) => "from here on",
+                (true, false) => "for the rest of this Learn",
+                _ => "from the next example on",
+            };
+            notes[2][i] = format!("the learning rate s{} {when}", ins.out);
         }
     }
     notes

@@ -130,6 +130,51 @@ fn a_program_found_by_the_demo_keeps_its_fitness() {
     );
 }
 
+#[test]
+fn notes_follow_what_s1_and_a_rate_hold_at_each_point() {
+    // Learn overwrites s1 with a constant before reading it again, and sets the rate s2 that
+    // Predict resets every example: neither later read is "the prediction", and the rate
+    // holds only for the rest of this Learn.
+    let a = parse(
+        "def Setup():
+  s1 = 0.5
+def Predict():
+  s2 = 0.25
+  s1 = s1 * s2
+def Learn():
+  s3 = s3 - s1
+  s1 = 2.0
+  s2 = 1.5
+  s1 = s3 - s1
+  s3 = s2 - s0
+  s3 = s3 * s2
+  s1 = s1 * s3
+",
+        &DEMO_SIZES,
+    )
+    .unwrap();
+    let s = simplify(&a);
+    let text = s.annotated();
+    let line = |code: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(code))
+            .unwrap_or_else(|| panic!("no `{code}` in\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("s3 = s3 - s1").contains("reads the prediction (s1)"),
+        "{text}"
+    );
+    assert!(
+        !line("s1 = s3 - s1").contains("reads the prediction"),
+        "{text}"
+    );
+    assert!(
+        line("s2 = 1.5").contains("for the rest of this Learn"),
+        "{text}"
+    );
+}
+
 /// Small tasks of both eval types: linear regression with two epochs, and a classification
 /// of the sign of a linear function.
 fn tasks() -> Vec<Task<4>> {
