@@ -34,7 +34,8 @@ pub struct ExportArgs {
     /// (default: the config's search tasks, else 4).
     #[arg(long)]
     features: Option<usize>,
-    /// A config whose memory sizes read the program and whose search tasks give F.
+    /// A config whose memory sizes read the program and whose search tasks give F and, when
+    /// they are classification tasks, turn the model's `accuracy` (sigmoid) setting on by default.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Simplify the program first (see `automl-zero simplify`).

@@ -5,12 +5,16 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use automl_zero_engine::checkpoint::{LATEST, PREVIOUS};
+use automl_zero_engine::evolution::StopReason;
+
 /// Files whose presence marks a folder as holding a run.
-const RUN_FILES: [&str; 4] = [
+const RUN_FILES: [&str; 5] = [
     "config.toml",
     "progress.jsonl",
     "summary.json",
-    automl_zero_engine::checkpoint::LATEST,
+    LATEST,
+    PREVIOUS,
 ];
 
 /// An open run folder.
@@ -21,28 +25,42 @@ pub struct RunDir {
     made: bool,
 }
 
+/// What `finished` reads of a `summary.json` (other fields are ignored).
+#[derive(serde::Deserialize)]
+struct Ended {
+    interrupted: bool,
+    stop_reason: Option<StopReason>,
+}
+
 /// Whether the summary in a run folder says its run finished (`Some(stop reason)`); `None` when
 /// there is no summary, or it says the run was interrupted.
 pub fn finished(path: &Path) -> Option<String> {
     let text = fs::read_to_string(path.join("summary.json")).ok()?;
-    let summary: serde_json::Value = serde_json::from_str(&text).ok()?;
-    if summary.get("interrupted")?.as_bool()? {
+    let ended: Ended = serde_json::from_str(&text).ok()?;
+    if ended.interrupted {
         return None;
     }
     Some(
-        summary
-            .get("stop_reason")
-            .and_then(|r| r.as_str())
-            .unwrap_or("unknown")
+        ended
+            .stop_reason
+            .map_or("unknown", StopReason::name)
             .to_string(),
     )
+}
+
+/// The checkpoint a run folder can be resumed from, the latest first.
+fn checkpoint_in(path: &Path) -> Option<PathBuf> {
+    [LATEST, PREVIOUS]
+        .into_iter()
+        .map(|f| path.join(f))
+        .find(|f| f.exists())
 }
 
 impl RunDir {
     /// Creates the folder (and its parents) and opens `progress.jsonl`; a folder that already
     /// holds a run is refused.
     pub fn create(path: PathBuf) -> Result<RunDir> {
-        if let Some(file) = RUN_FILES.iter().map(|f| path.join(f)).find(|f| f.exists()) {
+        if RUN_FILES.iter().any(|f| path.join(f).exists()) {
             let shown = path.display();
             if let Some(reason) = finished(&path) {
                 anyhow::bail!(
@@ -50,18 +68,29 @@ impl RunDir {
                      {reason}): give another --out"
                 );
             }
-            if path.join(automl_zero_engine::checkpoint::LATEST).exists() {
+            if let Some(checkpoint) = checkpoint_in(&path) {
+                let target = if checkpoint.ends_with(LATEST) {
+                    path.clone()
+                } else {
+                    checkpoint.clone()
+                };
                 anyhow::bail!(
                     "the run folder {shown} already holds a run ({} exists): carry it on with \
-                     `automl-zero search --resume {shown}`, or give another --out",
-                    file.display()
+                     `automl-zero search --resume {}`, or give another --out",
+                    checkpoint.display(),
+                    target.display()
+                );
+            }
+            if path.join("progress.jsonl").exists() {
+                anyhow::bail!(
+                    "the run folder {shown} already holds a run that stopped before its first \
+                     checkpoint ({shown}/progress.jsonl exists), so it cannot be resumed: remove \
+                     its run files (config.toml, progress.jsonl) or give another --out"
                 );
             }
             anyhow::bail!(
-                "the run folder {shown} already holds a run that stopped before its first \
-                 checkpoint ({} exists), so it cannot be resumed: remove the folder or give \
-                 another --out",
-                file.display()
+                "the folder {shown} holds a config.toml, which a run would overwrite: give \
+                 another --out"
             );
         }
         let made = !path.exists();
@@ -80,15 +109,13 @@ impl RunDir {
         })
     }
 
-    /// Undoes [`RunDir::create`] for a run that failed before its first checkpoint: removes
-    /// the files a run writes, and the folder if this process made it and it is now empty. A
-    /// folder with a checkpoint is left as it is, to be resumed.
+    /// Undoes [`RunDir::create`] for a run that failed before it had anything to keep (no
+    /// checkpoint, no progress report, no best program): removes the files a run writes, and the
+    /// folder if this process made it and it is now empty. Otherwise leaves all as it is.
     pub fn discard(self) {
-        if self
-            .path
-            .join(automl_zero_engine::checkpoint::LATEST)
-            .exists()
-        {
+        let progress_path = self.path.join("progress.jsonl");
+        let reported = fs::metadata(&progress_path).is_ok_and(|m| m.len() > 0);
+        if reported || checkpoint_in(&self.path).is_some() || self.path.join("best.txt").exists() {
             return;
         }
         drop(self.progress);

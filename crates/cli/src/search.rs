@@ -147,6 +147,15 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
             PathBuf::from("."),
         ),
     };
+    config.check_ends().map_err(|e| {
+        let origin = args
+            .config
+            .as_ref()
+            .map_or("the embedded demo config".to_string(), |p| {
+                p.display().to_string()
+            });
+        anyhow::anyhow!("{origin}: {e}")
+    })?;
     if let Some(seed) = args.seed {
         config.random_seed = seed;
     }

@@ -237,7 +237,7 @@ fn bad_overrides_fail_naming_the_key() {
             message.contains(&format!("search.{key}")),
             "--set {set}: stderr does not name {key}:\n{stderr}"
         );
-        assert!(!out.join("summary.json").exists());
+        assert!(!out.exists(), "--set {set}: {} was made", out.display());
     }
 }
 
@@ -255,6 +255,8 @@ fn values_that_would_stall_or_never_end_a_run_are_refused() {
         ("search.learn.size_min=6", "search.learn.size_max"),
         // The FEC probe needs more examples than the tasks have (10 + 10).
         ("search.fec.num_train_examples=11", "search.fec"),
+        // Experiments repeated until a fitness that is not set.
+        ("max_experiments=0", "max_experiments"),
     ] {
         let out = dir.path().join("refused");
         let o = search(&config, &out, &["--set", set]);
@@ -373,6 +375,34 @@ fn a_run_that_fails_before_its_first_checkpoint_leaves_no_folder() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("notes.txt")]);
+    // A final task's missing data file is found before the search, not after it.
+    let missing = SMALL.replace(
+        "[[final_tasks]]\nkind = \"scalar_linear_regression\"",
+        "[[final_tasks]]\nkind = \"files\"\ntrain_file = \"nope.csv\"\nvalid_fraction = 0.5",
+    );
+    assert_ne!(missing, SMALL);
+    let config = dir.path().join("missing.toml");
+    std::fs::write(&config, missing).unwrap();
+    let out = dir.path().join("missing-run");
+    let o = search(&config, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("final_tasks[0].train_file") && stderr.contains("nope.csv"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // A folder holding only a config of the user's is not called a run.
+    let own = dir.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join("config.toml"), SMALL).unwrap();
+    let o = search(&own.join("config.toml"), &own, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("holds a config.toml, which a run would overwrite"),
+        "{stderr}"
+    );
+    assert_eq!(read(&own.join("config.toml")), SMALL);
 }
 
 #[test]

@@ -289,7 +289,7 @@ impl Config {
                     overrides
                         .iter()
                         .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim()))
-                        .filter(|k| !k.contains('.'))
+                        .filter_map(|k| k.split('.').next())
                         .map(|k| search_key_hint(&table, k))
                         .find(|h| !h.is_empty())
                         .unwrap_or_default()
@@ -436,19 +436,6 @@ impl Config {
                     .into(),
             );
         }
-        if self.max_experiments == 0
-            && self.sufficient_fitness.is_none()
-            && s.max_seconds.is_none()
-            && s.max_train_steps.is_none()
-        {
-            return Err(
-                "max_experiments: 0 repeats experiments until a select fitness exceeds \
-                 sufficient_fitness, which is not set, so the run would never end: set \
-                 sufficient_fitness, a number of experiments, search.max_seconds or \
-                 search.max_train_steps"
-                    .into(),
-            );
-        }
         crate::tasks::collection_features(&self.search_tasks, "search_tasks")
             .map_err(|e| e.to_string())?;
         for (key, list) in [
@@ -464,6 +451,26 @@ impl Config {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that a search of this config ends by itself: `max_experiments = 0` needs
+    /// `sufficient_fitness` or a run-wide limit (the other commands never repeat experiments).
+    pub fn check_ends(&self) -> Result<(), String> {
+        let s = &self.search;
+        if self.max_experiments == 0
+            && self.sufficient_fitness.is_none()
+            && s.max_seconds.is_none()
+            && s.max_train_steps.is_none()
+        {
+            return Err(
+                "max_experiments: 0 repeats experiments until a select fitness exceeds \
+                 sufficient_fitness, which is not set, so the search would never end: set \
+                 sufficient_fitness, a number of experiments, search.max_seconds or \
+                 search.max_train_steps"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -486,11 +493,25 @@ fn search_key_hint(table: &toml::Table, key: &str) -> String {
     let mut moved = table.clone();
     moved.remove(key);
     if let Some(toml::Value::Table(search)) = moved.get_mut("search") {
-        search.insert(key.to_string(), value.clone());
+        merge(search, key, value.clone());
     }
     match toml::Value::Table(moved).try_into::<Config>() {
         Ok(_) => format!(" (did you mean `search.{key}`?)"),
         Err(_) => String::new(),
+    }
+}
+
+/// Puts `value` at `key` in `table`, merged key by key into a table already there.
+fn merge(table: &mut toml::Table, key: &str, value: toml::Value) {
+    match (table.get_mut(key), value) {
+        (Some(toml::Value::Table(old)), toml::Value::Table(new)) => {
+            for (k, v) in new {
+                merge(old, &k, v);
+            }
+        }
+        (_, value) => {
+            table.insert(key.to_string(), value);
+        }
     }
 }
 
@@ -511,14 +532,34 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
         return Err(format!("`{key}` is not a key"));
     }
     let mut root = toml::Value::Table(std::mem::take(table));
-    let mut node = &mut root;
+    let result = set_path(&mut root, &parts, parsed);
+    // Put the table back whatever happened, so that the caller's table is never lost.
+    *table = match root {
+        toml::Value::Table(t) => t,
+        _ => unreachable!("the root stays a table"),
+    };
+    result
+}
+
+/// Sets the value at `parts` (table keys, or entry numbers in lists) under `root`.
+fn set_path(root: &mut toml::Value, parts: &[&str], value: toml::Value) -> Result<(), String> {
+    let mut node = root;
     for (i, part) in parts.iter().enumerate() {
         let parent = parts[..i].join(".");
-        let slot = match node {
+        let last = i + 1 == parts.len();
+        node = match node {
             toml::Value::Table(t) => {
-                if i + 1 == parts.len() {
-                    t.insert(part.to_string(), parsed);
-                    break;
+                if last {
+                    t.insert(part.to_string(), value);
+                    return Ok(());
+                }
+                let here = parts[..=i].join(".");
+                if !t.contains_key(*part) && parts[i + 1].parse::<usize>().is_ok() {
+                    return Err(format!(
+                        "`{here}` is not in the config, so it has no entry {}: set the whole \
+                         list (`--set '{here}=[...]'`)",
+                        parts[i + 1]
+                    ));
                 }
                 t.entry(part.to_string())
                     .or_insert_with(|| toml::Value::Table(toml::Table::new()))
@@ -529,22 +570,19 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
                     format!("`{parent}` is a list: name an entry by its number, like `{parent}.0`")
                 })?;
                 let entry = list.get_mut(index).ok_or_else(|| {
-                    format!("`{parent}` has {n} entries, numbered from 0: there is no `{parent}.{index}`")
+                    format!(
+                        "`{parent}` has {n} entries, numbered from 0: there is no `{parent}.{index}`"
+                    )
                 })?;
-                if i + 1 == parts.len() {
-                    *entry = parsed;
-                    break;
+                if last {
+                    *entry = value;
+                    return Ok(());
                 }
                 entry
             }
             _ => return Err(format!("`{parent}` is not a table")),
         };
-        node = slot;
     }
-    *table = match root {
-        toml::Value::Table(t) => t,
-        _ => unreachable!("the root stays a table"),
-    };
     Ok(())
 }
 
@@ -587,6 +625,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("search_tasks.0"), "{e}");
+        // A list the config does not have cannot be indexed.
+        let e = set("search.hurdles.0=0.5").unwrap_err().to_string();
+        assert!(e.contains("`search.hurdles` is not in the config"), "{e}");
+        // A failed override leaves the table as it was.
+        let mut table: toml::Table = toml::from_str(DEMO).unwrap();
+        let before = table.clone();
+        assert!(apply_override(&mut table, "search_tasks.5.num_tasks=1").is_err());
+        assert_eq!(table, before);
     }
 
     #[test]
@@ -595,6 +641,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("did you mean `search.max_seconds`"), "{e}");
+        let e = Config::from_text(DEMO, "demo", &["fec.cache_size=5".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `search.fec`"), "{e}");
         let e = Config::from_text(DEMO, "demo", &["max_secs=5".into()])
             .unwrap_err()
             .to_string();
@@ -604,9 +654,10 @@ mod tests {
     #[test]
     fn a_run_that_could_never_end_is_refused() {
         let text = DEMO.replace("sufficient_fitness = 0.9999", "");
-        let e = Config::from_text(&text, "demo", &[])
-            .unwrap_err()
-            .to_string();
+        // The config reads (eval and the other commands never repeat experiments)...
+        let c = Config::from_text(&text, "demo", &[]).unwrap();
+        // ...but a search of it would not end.
+        let e = c.check_ends().unwrap_err();
         assert!(e.contains("never end"), "{e}");
         for ok in [
             "max_experiments=2",
@@ -614,7 +665,8 @@ mod tests {
             "search.max_train_steps=1000000",
             "sufficient_fitness=0.5",
         ] {
-            Config::from_text(&text, "demo", &[ok.into()]).unwrap();
+            let c = Config::from_text(&text, "demo", &[ok.into()]).unwrap();
+            c.check_ends().unwrap();
         }
     }
 

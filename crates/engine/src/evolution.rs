@@ -30,7 +30,7 @@ pub struct Progress {
     pub stdev: f64,
     /// Best fitness in the population.
     pub best: f64,
-    /// Individuals per second in this experiment so far.
+    /// Individuals per second in this experiment so far (since the resume, in a resumed run).
     pub individuals_per_second: f64,
     /// FEC hits so far in this experiment.
     pub fec_hits: u64,
@@ -714,6 +714,22 @@ mod tests {
         let p = population(&[0.0, 1.0, 1.0, 0.0]);
         assert_eq!(p.stats(), (0.5, 0.5, 1.0));
         assert_eq!(p.best(), 1);
+    }
+
+    #[test]
+    fn stop_reason_names_are_the_summary_spellings() {
+        for r in [
+            StopReason::MaxIndividuals,
+            StopReason::MaxTrainSteps,
+            StopReason::MaxSeconds,
+            StopReason::Interrupted,
+            StopReason::SufficientFitness,
+        ] {
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::Value::String(r.name().into())
+            );
+        }
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! the prediction `s1` (with `s0` = 0), and `learn(features, label)` (with `s0` = the label).
 //! On ACCURACY tasks the engine overwrites `s1` with its sigmoid between Predict and Learn
 //! during training; the exported model does that at the start of `learn` when built with
-//! `accuracy` set (its default is [`ExportOptions::accuracy`]). Random ops draw from a seedable generator named at the top
-//! of the file: `numpy.random.default_rng(seed)` in Python, an embedded SplitMix64 with
-//! Box-Muller normals in Rust. Their draws differ from the engine's generator, so a program
+//! `accuracy` set (by default as [`ExportOptions::accuracy`] says). Random ops draw from a
+//! seedable generator named at the top of the file: `numpy.random.default_rng(seed)` in
+//! Python, an embedded SplitMix64 with Box-Muller normals in Rust. Their draws differ from the engine's generator, so a program
 //! with random ops matches the engine in distribution only.
 //!
 //! Every op computes what [`crate::interpreter`] computes: heaviside is `>= 0` for scalars and

@@ -395,12 +395,21 @@ pub fn resolve_dataset_paths(
     base_dir: &Path,
     data_dir: Option<&Path>,
 ) -> Result<(), TaskError> {
-    for spec in specs.iter_mut() {
-        for file in [&mut spec.train_file, &mut spec.valid_file]
-            .into_iter()
-            .flatten()
-        {
+    for (i, spec) in specs.iter_mut().enumerate() {
+        for (name, file) in [
+            ("train_file", &mut spec.train_file),
+            ("valid_file", &mut spec.valid_file),
+        ] {
+            let Some(file) = file else { continue };
             *file = absolute(&base_dir.join(&*file));
+            // Checked now, so that a run does not fail on its select or final tasks' data only
+            // after its search.
+            if !file.is_file() {
+                return Err(TaskError::Spec(format!(
+                    "{key}[{i}].{name}: {} does not exist (or is not a file)",
+                    file.display()
+                )));
+            }
         }
     }
     for (i, spec) in specs.iter_mut().enumerate() {
