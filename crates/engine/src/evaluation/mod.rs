@@ -175,10 +175,20 @@ pub struct EvaluatorState {
     pub canonical_hits: u64,
     /// Interpreted instructions executed so far.
     pub instructions: u64,
+    /// Canonical-cache entries of the last batch not yet stored (see [`Evaluator`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred_canonical: Vec<(u128, f64)>,
+    /// FEC entries of the last batch not yet stored, in batch order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred_fec: Vec<(u64, f64)>,
 }
 
 /// Scores algorithms on a fixed list of tasks of feature size `F`, one at a time or in batches
 /// spread over worker threads; a batch's result never depends on the number of threads.
+///
+/// The cache entries a batch's last stage makes are stored at the start of the next batch,
+/// while the workers make its members (which never read the caches), and before anything
+/// reads the caches again; so they change no result.
 pub struct Evaluator<const F: usize> {
     tasks: Vec<Task<F>>,
     settings: EvalSettings,
@@ -204,6 +214,9 @@ pub struct Evaluator<const F: usize> {
     decisions: Vec<Decision>,
     pending_of: Vec<usize>,
     shard_work: Vec<ShardWork>,
+    /// The last batch's canonical-cache and FEC entries, stored when the next batch begins.
+    deferred_canonical: Vec<(u128, f64)>,
+    deferred_fec: Vec<(u64, f64)>,
     /// Training steps run so far, FEC probes included.
     pub train_steps: u64,
     /// Evaluations answered by the canonical-program cache.
@@ -246,6 +259,8 @@ impl<const F: usize> Evaluator<F> {
             decisions: Vec::new(),
             pending_of: Vec::new(),
             shard_work: (0..fec::SHARDS).map(|_| ShardWork::default()).collect(),
+            deferred_canonical: Vec::new(),
+            deferred_fec: Vec::new(),
             canonical_hits: 0,
             instructions: 0,
             tasks,
@@ -282,6 +297,8 @@ impl<const F: usize> Evaluator<F> {
             train_steps: self.train_steps,
             canonical_hits: self.canonical_hits,
             instructions: self.instructions,
+            deferred_canonical: self.deferred_canonical.clone(),
+            deferred_fec: self.deferred_fec.clone(),
         }
     }
 
@@ -299,6 +316,9 @@ impl<const F: usize> Evaluator<F> {
         self.train_steps = state.train_steps;
         self.canonical_hits = state.canonical_hits;
         self.instructions = state.instructions;
+        self.deferred_canonical
+            .clone_from(&state.deferred_canonical);
+        self.deferred_fec.clone_from(&state.deferred_fec);
     }
 
     /// The combined fitness of an algorithm; `seed` feeds its random ops.
@@ -380,23 +400,46 @@ impl<const F: usize> Evaluator<F> {
             decisions,
             pending_of,
             shard_work,
+            deferred_canonical,
+            deferred_fec,
             ..
         } = self;
         let jobs = &mut jobs[..n];
         let (tasks, settings, scratch, workers) = (&*tasks, &*settings, &*scratch, &*workers);
 
-        // Make the members, compile their live parts and key them, in parallel.
+        // Make the members, compile their live parts and key them, in parallel, while the last
+        // batch's cache entries are stored.
         {
             let mut indexed: Vec<(usize, &mut Job)> = jobs.iter_mut().enumerate().collect();
             let keyed = canonical.is_some();
-            workers.for_each(&mut indexed, |(i, job)| {
-                job.index = *i;
-                job.seed = make(*i, &mut job.algorithm);
-                job.error = job.algorithm.check(&settings.sizes).err();
-                if job.error.is_none() {
-                    prepare(job, tasks, settings, keyed);
+            let deferred = !deferred_canonical.is_empty() || !deferred_fec.is_empty();
+            let store = || {
+                if let Some(cache) = canonical.as_mut() {
+                    for (key, fitness) in deferred_canonical.drain(..) {
+                        cache.put(key, fitness);
+                    }
                 }
-            });
+                deferred_canonical.clear();
+                if let Some(cache) = fec.as_mut() {
+                    insert_fec(cache, deferred_fec.drain(..), shard_work, workers);
+                }
+                deferred_fec.clear();
+            };
+            let mut make_all = || {
+                workers.for_each(&mut indexed, |(i, job)| {
+                    job.index = *i;
+                    job.seed = make(*i, &mut job.algorithm);
+                    job.error = job.algorithm.check(&settings.sizes).err();
+                    if job.error.is_none() {
+                        prepare(job, tasks, settings, keyed);
+                    }
+                })
+            };
+            if !deferred {
+                make_all();
+            } else {
+                workers.join(store, make_all);
+            }
         }
         if let Some(e) = jobs.iter_mut().find_map(|j| j.error.take()) {
             return Err(e);
@@ -526,19 +569,25 @@ impl<const F: usize> Evaluator<F> {
                 self.train_steps += outcome.train_steps;
                 self.instructions += outcome.instructions(&job.program);
             }
+            let last = stage + 1 == stages.len();
             if let Some(cache) = fec.as_mut() {
                 let jobs = &*jobs;
                 let results = pending
                     .iter()
                     .zip(outcomes.iter())
                     .map(|(&(i, t), o)| (jobs[i].probes[t].hash, o.fitness));
-                insert_fec(cache, results, shard_work, workers);
+                // A later stage of this batch reads these entries; the last stage's wait for
+                // the next batch.
+                if last {
+                    deferred_fec.extend(results);
+                } else {
+                    insert_fec(cache, results, shard_work, workers);
+                }
             }
             for &(i, t, p) in copies.iter() {
                 jobs[i].per_task[t] = outcomes[p].fitness;
             }
             // The hurdle after this stage, in batch order.
-            let last = stage + 1 == stages.len();
             for (i, job) in jobs.iter_mut().enumerate() {
                 if job.standing != Standing::Active {
                     continue;
@@ -547,8 +596,8 @@ impl<const F: usize> Evaluator<F> {
                 if last {
                     job.standing = Standing::Done;
                     job.fitness = partial;
-                    if let (Some(cache), Some(key)) = (canonical.as_mut(), job.key) {
-                        cache.put(key, partial);
+                    if let (Some(_), Some(key)) = (canonical.as_ref(), job.key) {
+                        deferred_canonical.push((key, partial));
                     }
                 } else if !go_on(i, stage, partial) {
                     job.standing = Standing::Done;

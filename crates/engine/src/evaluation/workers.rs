@@ -79,6 +79,18 @@ impl Workers {
         }
     }
 
+    /// Runs `a` and `b`, at once when there are workers to spare.
+    pub(crate) fn join<A: Send, B: Send>(
+        &self,
+        a: impl FnOnce() -> A + Send,
+        b: impl FnOnce() -> B + Send,
+    ) -> (A, B) {
+        match &self.pool {
+            None => (a(), b()),
+            Some(pool) => pool.install(|| rayon::join(a, b)),
+        }
+    }
+
     /// Runs `f` on every item, spread over the workers.
     pub(crate) fn for_each<T: Send>(&self, items: &mut [T], f: impl Fn(&mut T) + Sync + Send) {
         match &self.pool {
