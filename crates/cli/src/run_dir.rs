@@ -21,8 +21,9 @@ const RUN_FILES: [&str; 5] = [
 pub struct RunDir {
     pub path: PathBuf,
     progress: File,
-    /// Whether this process made the folder (rather than finding it empty or reopening it).
-    made: bool,
+    /// The folders this process made for the run folder (it and any missing parents), the
+    /// innermost first.
+    made: Vec<PathBuf>,
 }
 
 /// What `finished` reads of a `summary.json` (other fields are ignored).
@@ -93,7 +94,11 @@ impl RunDir {
                  another --out"
             );
         }
-        let made = !path.exists();
+        let made: Vec<PathBuf> = path
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
         fs::create_dir_all(&path)
             .with_context(|| format!("cannot create the run folder {}", path.display()))?;
         let progress_path = path.join("progress.jsonl");
@@ -111,7 +116,7 @@ impl RunDir {
 
     /// Undoes [`RunDir::create`] for a run that failed before it had anything to keep (no
     /// checkpoint, no progress report, no best program): removes the files a run writes, and the
-    /// folder if this process made it and it is now empty. Otherwise leaves all as it is.
+    /// folders this process made for it, if they are now empty. Otherwise leaves all as it is.
     pub fn discard(self) {
         let progress_path = self.path.join("progress.jsonl");
         let reported = fs::metadata(&progress_path).is_ok_and(|m| m.len() > 0);
@@ -122,9 +127,11 @@ impl RunDir {
         for f in RUN_FILES {
             let _ = fs::remove_file(self.path.join(f));
         }
-        if self.made {
+        for dir in &self.made {
             // Fails, as it should, when the folder holds anything else.
-            let _ = fs::remove_dir(&self.path);
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
         }
     }
 
@@ -158,7 +165,7 @@ impl RunDir {
             RunDir {
                 path,
                 progress,
-                made: false,
+                made: Vec::new(),
             },
             warning,
         ))

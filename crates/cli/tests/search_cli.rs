@@ -358,6 +358,15 @@ fn a_run_that_fails_before_its_first_checkpoint_leaves_no_folder() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(!out.exists(), "{}", out.display());
+    // Parent folders it made are removed too.
+    let nested = dir.path().join("a/b/run");
+    let o = search(
+        &config,
+        &nested,
+        &["--set", "search.initial_population=teacher"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("a").exists());
     // The same --out works once the input is fixed.
     search_ok(&config, &out, &[]);
     // An existing folder is emptied of the run's files but kept, with what else it holds.
