@@ -230,7 +230,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let result = match result {
         Ok(r) => r,
         Err(e) => {
-            // A new run that failed before its first checkpoint (bad data, say) leaves no
+            // A new run that failed before it had anything to keep (bad data, say) leaves no
             // folder behind, so that the same --out works once the input is fixed.
             if fresh {
                 reporter.dir.discard();

@@ -413,17 +413,16 @@ impl<const F: usize> Evaluator<F> {
             let mut indexed: Vec<(usize, &mut Job)> = jobs.iter_mut().enumerate().collect();
             let keyed = canonical.is_some();
             let deferred = !deferred_canonical.is_empty() || !deferred_fec.is_empty();
+            // Entries are deferred only for a cache that exists.
             let store = || {
                 if let Some(cache) = canonical.as_mut() {
                     for (key, fitness) in deferred_canonical.drain(..) {
                         cache.put(key, fitness);
                     }
                 }
-                deferred_canonical.clear();
                 if let Some(cache) = fec.as_mut() {
                     insert_fec(cache, deferred_fec.drain(..), shard_work, workers);
                 }
-                deferred_fec.clear();
             };
             let mut make_all = || {
                 workers.for_each(&mut indexed, |(i, job)| {
@@ -596,7 +595,8 @@ impl<const F: usize> Evaluator<F> {
                 if last {
                     job.standing = Standing::Done;
                     job.fitness = partial;
-                    if let (Some(_), Some(key)) = (canonical.as_ref(), job.key) {
+                    // A member has a key only when the canonical cache is on.
+                    if let Some(key) = job.key {
                         deferred_canonical.push((key, partial));
                     }
                 } else if !go_on(i, stage, partial) {
