@@ -31,7 +31,9 @@ pub struct SearchArgs {
     /// The run's seed (overrides random_seed; 0 draws one).
     #[arg(long)]
     seed: Option<u64>,
-    /// The run folder (default: runs/<date>-<time>-<seed>); one that already holds a run is refused.
+    /// The run folder (default: runs/<date>-<time>-<seed>); one that already holds a run is refused
+    /// (the error says whether that run can be resumed), and one left by a run that failed on its
+    /// input before it had anything to keep is removed.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override a config key, e.g. --set search.population_size=100 (repeatable).
@@ -47,7 +49,8 @@ pub struct SearchArgs {
     /// Threads to evaluate on (0: every core). The result does not depend on it.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Carry on a stopped run from its folder's checkpoint (or from a checkpoint file).
+    /// Carry on a stopped run from its folder's checkpoint (or from a checkpoint file); a run
+    /// whose summary.json says it finished is refused.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "seed", "out", "overrides", "data_dir"])]
     resume: Option<PathBuf>,
 }
