@@ -5,7 +5,7 @@
 //! functions are generic over the feature size `F`, so every vector and matrix loop has a
 //! compile-time length.
 
-use crate::memory::{FEATURES, LABEL, Matrix, Memory, MemorySizes, Vector};
+use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes};
 use crate::ops::{Data, Kind, Op};
 use crate::program::{Algorithm, Component, Instruction};
 use crate::rng::Rng;
@@ -200,56 +200,139 @@ impl Program {
         m: &mut Memory<F>,
         rng: &mut Rng,
     ) {
-        let cells = Cells {
+        // A memory is the one-lane case of a lane memory: `f64`, `[f64; F]` and `[[f64; F]; F]`
+        // have the layouts of `[f64; 1]`, `[[f64; 1]; F]` and `[[[f64; 1]; F]; F]`.
+        let cells = Cells::<F, 1> {
+            s: m.scalars.as_mut_ptr().cast(),
+            v: m.vectors.as_mut_ptr().cast(),
+            m: m.matrices.as_mut_ptr().cast(),
+        };
+        let rngs = std::slice::from_mut(rng);
+        for code in &self.parts[c as usize] {
+            // SAFETY: the caller guarantees that the memory holds every address of the program.
+            unsafe { step(code, &cells, rngs) };
+        }
+    }
+}
+
+/// One value per lane.
+type Lanes<const L: usize> = [f64; L];
+/// A vector, one value per lane in each element.
+type LaneVector<const F: usize, const L: usize> = [Lanes<L>; F];
+/// A matrix, one value per lane in each element.
+type LaneMatrix<const F: usize, const L: usize> = [[Lanes<L>; F]; F];
+
+impl Program {
+    /// Whether the program can run on this lane memory: its addresses exist and F matches.
+    #[inline]
+    pub fn fits_lanes<const F: usize, const L: usize>(&self, m: &LaneMemory<F, L>) -> bool {
+        (F == self.features || self.parts.iter().all(Vec::is_empty))
+            && m.scalars.len() >= self.needs[0]
+            && m.vectors.len() >= self.needs[1]
+            && m.matrices.len() >= self.needs[2]
+    }
+
+    /// Runs one component on every lane of a lane memory; lane `l` draws from `rngs[l]`.
+    ///
+    /// # Safety
+    /// `self.fits_lanes(m)` must hold, and `rngs` must hold `L` generators if the program
+    /// draws random numbers.
+    #[inline(always)]
+    pub unsafe fn run_lanes_unchecked<const F: usize, const L: usize>(
+        &self,
+        c: Component,
+        m: &mut LaneMemory<F, L>,
+        rngs: &mut [Rng],
+    ) {
+        let cells = Cells::<F, L> {
             s: m.scalars.as_mut_ptr(),
             v: m.vectors.as_mut_ptr(),
             m: m.matrices.as_mut_ptr(),
         };
         for code in &self.parts[c as usize] {
             // SAFETY: the caller guarantees that the memory holds every address of the program.
-            unsafe { step(code, &cells, rng) };
+            unsafe { step(code, &cells, rngs) };
         }
     }
 }
 
 #[inline(always)]
-fn map_v<const F: usize>(a: &Vector<F>, f: impl Fn(f64) -> f64) -> Vector<F> {
-    std::array::from_fn(|k| f(a[k]))
+fn map_s<const L: usize>(a: &Lanes<L>, f: impl Fn(f64) -> f64) -> Lanes<L> {
+    std::array::from_fn(|l| f(a[l]))
 }
 
 #[inline(always)]
-fn zip_v<const F: usize>(a: &Vector<F>, b: &Vector<F>, f: impl Fn(f64, f64) -> f64) -> Vector<F> {
-    std::array::from_fn(|k| f(a[k], b[k]))
+fn zip_s<const L: usize>(a: &Lanes<L>, b: &Lanes<L>, f: impl Fn(f64, f64) -> f64) -> Lanes<L> {
+    std::array::from_fn(|l| f(a[l], b[l]))
 }
 
 #[inline(always)]
-fn map_m<const F: usize>(a: &Matrix<F>, f: impl Fn(f64) -> f64) -> Matrix<F> {
-    std::array::from_fn(|r| std::array::from_fn(|c| f(a[r][c])))
+fn map_v<const F: usize, const L: usize>(
+    a: &LaneVector<F, L>,
+    f: impl Fn(f64) -> f64,
+) -> LaneVector<F, L> {
+    std::array::from_fn(|k| map_s(&a[k], &f))
 }
 
 #[inline(always)]
-fn zip_m<const F: usize>(a: &Matrix<F>, b: &Matrix<F>, f: impl Fn(f64, f64) -> f64) -> Matrix<F> {
-    std::array::from_fn(|r| std::array::from_fn(|c| f(a[r][c], b[r][c])))
+fn zip_v<const F: usize, const L: usize>(
+    a: &LaneVector<F, L>,
+    b: &LaneVector<F, L>,
+    f: impl Fn(f64, f64) -> f64,
+) -> LaneVector<F, L> {
+    std::array::from_fn(|k| zip_s(&a[k], &b[k], &f))
 }
 
 #[inline(always)]
-fn dot<const F: usize>(a: &Vector<F>, b: &Vector<F>) -> f64 {
-    let mut s = 0.0;
+fn map_m<const F: usize, const L: usize>(
+    a: &LaneMatrix<F, L>,
+    f: impl Fn(f64) -> f64,
+) -> LaneMatrix<F, L> {
+    std::array::from_fn(|r| map_v(&a[r], &f))
+}
+
+#[inline(always)]
+fn zip_m<const F: usize, const L: usize>(
+    a: &LaneMatrix<F, L>,
+    b: &LaneMatrix<F, L>,
+    f: impl Fn(f64, f64) -> f64,
+) -> LaneMatrix<F, L> {
+    std::array::from_fn(|r| zip_v(&a[r], &b[r], &f))
+}
+
+/// The inner product, summed from 0.0 in element order.
+#[inline(always)]
+fn dot<const F: usize, const L: usize>(a: &LaneVector<F, L>, b: &LaneVector<F, L>) -> Lanes<L> {
+    let mut s = [0.0; L];
     for k in 0..F {
-        s += a[k] * b[k];
+        for l in 0..L {
+            s[l] += a[k][l] * b[k][l];
+        }
     }
     s
 }
 
+/// A sum of lane values as `Iterator::sum` makes it (from -0.0, in order).
 #[inline(always)]
-fn sum_v<const F: usize>(a: &Vector<F>) -> f64 {
-    a.iter().sum()
+fn sum_of<const L: usize>(values: impl Iterator<Item = Lanes<L>>) -> Lanes<L> {
+    values.fold([-0.0; L], |acc, x| zip_s(&acc, &x, |p, q| p + q))
 }
 
 #[inline(always)]
-fn std_of<const F: usize>(a: &Vector<F>) -> f64 {
-    let mean = sum_v(a) / F as f64;
-    (dot(a, a) / F as f64 - mean * mean).sqrt()
+fn sum_v<const F: usize, const L: usize>(a: &LaneVector<F, L>) -> Lanes<L> {
+    sum_of(a.iter().copied())
+}
+
+#[inline(always)]
+fn scale<const L: usize>(a: Lanes<L>, by: f64) -> Lanes<L> {
+    map_s(&a, |x| x / by)
+}
+
+#[inline(always)]
+fn std_of<const F: usize, const L: usize>(a: &LaneVector<F, L>) -> Lanes<L> {
+    let mean = scale(sum_v(a), F as f64);
+    let squares = scale(dot(a, a), F as f64);
+    zip_s(&squares, &mean, |q, m| (q - m * m).sqrt())
 }
 
 /// The smaller of two values as C++ `std::min` picks it (`b < a ? b : a`).
@@ -270,19 +353,20 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Base pointers of the three memories, taken once per run.
-struct Cells<const F: usize> {
-    s: *mut f64,
-    v: *mut Vector<F>,
-    m: *mut Matrix<F>,
+/// Base pointers of the three memories, taken once per run; `L` lanes per value.
+struct Cells<const F: usize, const L: usize> {
+    s: *mut Lanes<L>,
+    v: *mut LaneVector<F, L>,
+    m: *mut LaneMatrix<F, L>,
 }
 
-/// Executes one instruction.
+/// Executes one instruction on every lane; lane `l` draws its random numbers from `rngs[l]`.
 ///
 /// # Safety
-/// Every address of `c` must be within the memory that `cells` points into.
+/// Every address of `c` must be within the memory that `cells` points into, and `rngs` must
+/// hold `L` generators if `c` draws random numbers.
 #[inline(always)]
-unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
+unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rngs: &mut [Rng]) {
     // SAFETY (every `get!`/`set!` below): the caller guarantees that the memory holds every
     // address of `c`; compilation clamped the element indices to the feature size. Each
     // reference lives only within one expression, so none aliases a live `&mut`.
@@ -298,34 +382,37 @@ unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
     }
     let (o, a, b) = (c.out as usize, c.in1 as usize, c.in2 as usize);
     let (s, v, mx) = (cells.s, cells.v, cells.m);
+    let ff = F as f64;
     match c.op {
         Op::NoOp => {}
-        Op::ScalarSum => *set!(s, o) = *get!(s, a) + *get!(s, b),
-        Op::ScalarDiff => *set!(s, o) = *get!(s, a) - *get!(s, b),
-        Op::ScalarProduct => *set!(s, o) = *get!(s, a) * *get!(s, b),
-        Op::ScalarDivision => *set!(s, o) = *get!(s, a) / *get!(s, b),
-        Op::ScalarAbs => *set!(s, o) = get!(s, a).abs(),
-        Op::ScalarReciprocal => *set!(s, o) = 1.0 / *get!(s, a),
-        Op::ScalarSin => *set!(s, o) = get!(s, a).sin(),
-        Op::ScalarCos => *set!(s, o) = get!(s, a).cos(),
-        Op::ScalarTan => *set!(s, o) = get!(s, a).tan(),
-        Op::ScalarArcsin => *set!(s, o) = get!(s, a).asin(),
-        Op::ScalarArccos => *set!(s, o) = get!(s, a).acos(),
-        Op::ScalarArctan => *set!(s, o) = get!(s, a).atan(),
-        Op::ScalarExp => *set!(s, o) = get!(s, a).exp(),
-        Op::ScalarLog => *set!(s, o) = get!(s, a).ln(),
-        Op::ScalarHeaviside => *set!(s, o) = if *get!(s, a) >= 0.0 { 1.0 } else { 0.0 },
+        Op::ScalarSum => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x + y),
+        Op::ScalarDiff => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x - y),
+        Op::ScalarProduct => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x * y),
+        Op::ScalarDivision => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x / y),
+        Op::ScalarAbs => *set!(s, o) = map_s(get!(s, a), f64::abs),
+        Op::ScalarReciprocal => *set!(s, o) = map_s(get!(s, a), |x| 1.0 / x),
+        Op::ScalarSin => *set!(s, o) = map_s(get!(s, a), f64::sin),
+        Op::ScalarCos => *set!(s, o) = map_s(get!(s, a), f64::cos),
+        Op::ScalarTan => *set!(s, o) = map_s(get!(s, a), f64::tan),
+        Op::ScalarArcsin => *set!(s, o) = map_s(get!(s, a), f64::asin),
+        Op::ScalarArccos => *set!(s, o) = map_s(get!(s, a), f64::acos),
+        Op::ScalarArctan => *set!(s, o) = map_s(get!(s, a), f64::atan),
+        Op::ScalarExp => *set!(s, o) = map_s(get!(s, a), f64::exp),
+        Op::ScalarLog => *set!(s, o) = map_s(get!(s, a), f64::ln),
+        Op::ScalarHeaviside => {
+            *set!(s, o) = map_s(get!(s, a), |x| if x >= 0.0 { 1.0 } else { 0.0 })
+        }
         Op::VectorHeaviside => *set!(v, o) = map_v(get!(v, a), |x| if x > 0.0 { 1.0 } else { 0.0 }),
         Op::MatrixHeaviside => {
             *set!(mx, o) = map_m(get!(mx, a), |x| if x > 0.0 { 1.0 } else { 0.0 })
         }
         Op::ScalarVectorProduct => {
             let k = *get!(s, a);
-            *set!(v, o) = map_v(get!(v, b), |x| k * x);
+            *set!(v, o) = std::array::from_fn(|e| zip_s(&k, &get!(v, b)[e], |p, q| p * q));
         }
         Op::ScalarBroadcast => *set!(v, o) = [*get!(s, a); F],
         Op::VectorReciprocal => *set!(v, o) = map_v(get!(v, a), |x| 1.0 / x),
-        Op::VectorNorm => *set!(s, o) = dot(get!(v, a), get!(v, a)).sqrt(),
+        Op::VectorNorm => *set!(s, o) = map_s(&dot(get!(v, a), get!(v, a)), f64::sqrt),
         Op::VectorAbs => *set!(v, o) = map_v(get!(v, a), f64::abs),
         Op::VectorSum => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x + y),
         Op::VectorDiff => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x - y),
@@ -334,11 +421,15 @@ unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
         Op::VectorInnerProduct => *set!(s, o) = dot(get!(v, a), get!(v, b)),
         Op::VectorOuterProduct => {
             let (x, y) = (*get!(v, a), *get!(v, b));
-            *set!(mx, o) = std::array::from_fn(|r| std::array::from_fn(|col| x[r] * y[col]));
+            *set!(mx, o) = std::array::from_fn(|r| {
+                std::array::from_fn(|col| zip_s(&x[r], &y[col], |p, q| p * q))
+            });
         }
         Op::ScalarMatrixProduct => {
             let k = *get!(s, a);
-            *set!(mx, o) = map_m(get!(mx, b), |x| k * x);
+            *set!(mx, o) = std::array::from_fn(|r| {
+                std::array::from_fn(|col| zip_s(&k, &get!(mx, b)[r][col], |p, q| p * q))
+            });
         }
         Op::MatrixReciprocal => *set!(mx, o) = map_m(get!(mx, a), |x| 1.0 / x),
         Op::MatrixVectorProduct => {
@@ -351,20 +442,19 @@ unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
         }
         Op::VectorRowBroadcast => *set!(mx, o) = [*get!(v, a); F],
         Op::MatrixNorm => {
-            *set!(s, o) = get!(mx, a)
-                .iter()
-                .map(|row| dot(row, row))
-                .sum::<f64>()
-                .sqrt()
+            let x = get!(mx, a);
+            *set!(s, o) = map_s(&sum_of(x.iter().map(|row| dot(row, row))), f64::sqrt)
         }
         Op::MatrixColumnNorm => {
             let x = get!(mx, a);
             *set!(v, o) = std::array::from_fn(|col| {
-                (0..F).map(|r| x[r][col] * x[r][col]).sum::<f64>().sqrt()
+                let squares = (0..F).map(|r| map_s(&x[r][col], |e| e * e));
+                map_s(&sum_of(squares), f64::sqrt)
             });
         }
         Op::MatrixRowNorm => {
-            *set!(v, o) = std::array::from_fn(|r| dot(&get!(mx, a)[r], &get!(mx, a)[r]).sqrt())
+            let x = get!(mx, a);
+            *set!(v, o) = std::array::from_fn(|r| map_s(&dot(&x[r], &x[r]), f64::sqrt))
         }
         Op::MatrixTranspose => {
             let x = *get!(mx, a);
@@ -377,64 +467,90 @@ unsafe fn step<const F: usize>(c: &Code, cells: &Cells<F>, rng: &mut Rng) {
         Op::MatrixDivision => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x / y),
         Op::MatrixMatrixProduct => {
             let (x, y) = (get!(mx, a), get!(mx, b));
-            let mut r: Matrix<F> = [[0.0; F]; F];
+            let mut r: LaneMatrix<F, L> = [[[0.0; L]; F]; F];
             for (i, row) in r.iter_mut().enumerate() {
                 for k in 0..F {
                     let xik = x[i][k];
                     for j in 0..F {
-                        row[j] += xik * y[k][j];
+                        for l in 0..L {
+                            row[j][l] += xik[l] * y[k][j][l];
+                        }
                     }
                 }
             }
             *set!(mx, o) = r;
         }
-        Op::ScalarMin => *set!(s, o) = min_of(*get!(s, a), *get!(s, b)),
+        Op::ScalarMin => *set!(s, o) = zip_s(get!(s, a), get!(s, b), min_of),
         Op::VectorMin => *set!(v, o) = zip_v(get!(v, a), get!(v, b), min_of),
         Op::MatrixMin => {
             *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x < y { x } else { y })
         }
-        Op::ScalarMax => *set!(s, o) = max_of(*get!(s, a), *get!(s, b)),
+        Op::ScalarMax => *set!(s, o) = zip_s(get!(s, a), get!(s, b), max_of),
         Op::VectorMax => *set!(v, o) = zip_v(get!(v, a), get!(v, b), max_of),
         Op::MatrixMax => {
             *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x > y { x } else { y })
         }
-        Op::VectorMean => *set!(s, o) = sum_v(get!(v, a)) / F as f64,
-        Op::MatrixMean => *set!(s, o) = get!(mx, a).iter().map(sum_v).sum::<f64>() / (F * F) as f64,
+        Op::VectorMean => *set!(s, o) = scale(sum_v(get!(v, a)), ff),
+        Op::MatrixMean => {
+            *set!(s, o) = scale(sum_of(get!(mx, a).iter().map(sum_v)), (F * F) as f64)
+        }
         Op::MatrixRowMean => {
-            *set!(v, o) = std::array::from_fn(|r| sum_v(&get!(mx, a)[r]) / F as f64)
+            *set!(v, o) = std::array::from_fn(|r| scale(sum_v(&get!(mx, a)[r]), ff))
         }
         Op::MatrixRowStDev => *set!(v, o) = std::array::from_fn(|r| std_of(&get!(mx, a)[r])),
         Op::VectorStDev => *set!(s, o) = std_of(get!(v, a)),
         Op::MatrixStDev => {
             let x = get!(mx, a);
             let n = (F * F) as f64;
-            let mean = x.iter().map(sum_v).sum::<f64>() / n;
-            let squares = x.iter().map(|row| dot(row, row)).sum::<f64>() / n;
-            *set!(s, o) = (squares - mean * mean).sqrt();
+            let mean = scale(sum_of(x.iter().map(sum_v)), n);
+            let squares = scale(sum_of(x.iter().map(|row| dot(row, row))), n);
+            *set!(s, o) = zip_s(&squares, &mean, |q, m| (q - m * m).sqrt());
         }
-        Op::ScalarConstSet => *set!(s, o) = c.x,
-        Op::VectorConstSet => set!(v, o)[c.i as usize] = c.x,
-        Op::MatrixConstSet => set!(mx, o)[c.i as usize][c.j as usize] = c.x,
-        Op::ScalarUniformSet => *set!(s, o) = rng.uniform_open(c.x, c.y),
+        Op::ScalarConstSet => *set!(s, o) = [c.x; L],
+        Op::VectorConstSet => set!(v, o)[c.i as usize] = [c.x; L],
+        Op::MatrixConstSet => set!(mx, o)[c.i as usize][c.j as usize] = [c.x; L],
+        Op::ScalarUniformSet => {
+            let out = set!(s, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                out[l] = rng.uniform_open(c.x, c.y);
+            }
+        }
         Op::VectorUniformSet => {
-            for x in set!(v, o).iter_mut() {
-                *x = rng.uniform_open(c.x, c.y);
+            let out = set!(v, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                for x in out.iter_mut() {
+                    x[l] = rng.uniform_open(c.x, c.y);
+                }
             }
         }
         Op::MatrixUniformSet => {
-            for x in set!(mx, o).iter_mut().flatten() {
-                *x = rng.uniform_open(c.x, c.y);
+            let out = set!(mx, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                for x in out.iter_mut().flatten() {
+                    x[l] = rng.uniform_open(c.x, c.y);
+                }
             }
         }
-        Op::ScalarGaussianSet => *set!(s, o) = rng.gaussian(c.x, c.y),
+        Op::ScalarGaussianSet => {
+            let out = set!(s, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                out[l] = rng.gaussian(c.x, c.y);
+            }
+        }
         Op::VectorGaussianSet => {
-            for x in set!(v, o).iter_mut() {
-                *x = rng.gaussian(c.x, c.y);
+            let out = set!(v, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                for x in out.iter_mut() {
+                    x[l] = rng.gaussian(c.x, c.y);
+                }
             }
         }
         Op::MatrixGaussianSet => {
-            for x in set!(mx, o).iter_mut().flatten() {
-                *x = rng.gaussian(c.x, c.y);
+            let out = set!(mx, o);
+            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
+                for x in out.iter_mut().flatten() {
+                    x[l] = rng.gaussian(c.x, c.y);
+                }
             }
         }
     }

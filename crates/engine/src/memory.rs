@@ -119,3 +119,68 @@ impl<const F: usize> Memory<F> {
         ]
     }
 }
+
+/// The memories of one algorithm running on `L` tasks at once: each cell holds one value per
+/// lane (task), lanes innermost, so that an instruction works on every lane in one loop.
+#[derive(Debug, Clone)]
+pub struct LaneMemory<const F: usize, const L: usize> {
+    /// Scalar cells.
+    pub scalars: Vec<[f64; L]>,
+    /// Vector cells: element, then lane.
+    pub vectors: Vec<[[f64; L]; F]>,
+    /// Matrix cells: row, column, then lane.
+    pub matrices: Vec<[[[f64; L]; F]; F]>,
+}
+
+impl<const F: usize, const L: usize> LaneMemory<F, L> {
+    /// A zeroed memory of the given sizes.
+    pub fn new(sizes: MemorySizes) -> Self {
+        LaneMemory {
+            scalars: vec![[0.0; L]; sizes.scalars as usize],
+            vectors: vec![[[0.0; L]; F]; sizes.vectors as usize],
+            matrices: vec![[[[0.0; L]; F]; F]; sizes.matrices as usize],
+        }
+    }
+
+    /// Sets to zero the first `used` cells of each kind, and always s0, s1 and v0.
+    pub fn wipe_used(&mut self, used: [usize; 3]) {
+        let [s, v, m] = self.used(used);
+        self.scalars[..s].fill([0.0; L]);
+        self.vectors[..v].fill([[0.0; L]; F]);
+        self.matrices[..m].fill([[[0.0; L]; F]; F]);
+    }
+
+    /// Copies the first `used` cells of each kind (and s0, s1 and v0) from `other`.
+    pub fn copy_used(&mut self, other: &LaneMemory<F, L>, used: [usize; 3]) {
+        let [s, v, m] = self.used(used);
+        self.scalars[..s].copy_from_slice(&other.scalars[..s]);
+        self.vectors[..v].copy_from_slice(&other.vectors[..v]);
+        self.matrices[..m].copy_from_slice(&other.matrices[..m]);
+    }
+
+    /// One lane's cells as a plain memory.
+    pub fn lane(&self, l: usize) -> Memory<F> {
+        Memory {
+            scalars: self.scalars.iter().map(|x| x[l]).collect(),
+            vectors: self
+                .vectors
+                .iter()
+                .map(|x| std::array::from_fn(|k| x[k][l]))
+                .collect(),
+            matrices: self
+                .matrices
+                .iter()
+                .map(|x| std::array::from_fn(|r| std::array::from_fn(|c| x[r][c][l])))
+                .collect(),
+        }
+    }
+
+    /// `used`, widened to the train loop's own cells and capped by the memory's sizes.
+    fn used(&self, [s, v, m]: [usize; 3]) -> [usize; 3] {
+        [
+            s.max(PREDICTION as usize + 1).min(self.scalars.len()),
+            v.max(FEATURES as usize + 1).min(self.vectors.len()),
+            m.min(self.matrices.len()),
+        ]
+    }
+}

@@ -343,7 +343,7 @@ fn validate<const F: usize>(
 /// The signed error of one validation prediction (0 or 1 for accuracy; ∞ for a sigmoid out of
 /// range).
 #[inline]
-fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
+pub(super) fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => label - prediction,
         EvalType::Accuracy => {
@@ -361,7 +361,7 @@ fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
 
 /// What one validation error adds to the loss.
 #[inline]
-fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
+pub(super) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => error * error,
         EvalType::Accuracy => error,
@@ -370,7 +370,7 @@ fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
 
 /// The fitness of a validation pass from its loss over the full validation size.
 #[inline]
-fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
+pub(super) fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
     match eval_type {
         EvalType::RmsError => flip_and_squash((loss / steps as f64).sqrt()),
         EvalType::Accuracy => 1.0 - loss / steps as f64,

@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod executor;
 pub mod fec;
+pub mod lanes;
 pub mod test_split;
 pub mod workers;
 
@@ -20,6 +21,7 @@ use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
+use lanes::{Group, LANES, LaneScratch};
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -94,6 +96,8 @@ struct Scratch<const F: usize> {
     errors: Errors,
     /// The memory as the last probe's training left it.
     snapshot: Memory<F>,
+    /// The same for groups of tasks run side by side.
+    lanes: LaneScratch<F>,
 }
 
 impl<const F: usize> Scratch<F> {
@@ -102,6 +106,7 @@ impl<const F: usize> Scratch<F> {
             memory: Memory::new(sizes),
             errors: Errors::default(),
             snapshot: Memory::new(sizes),
+            lanes: LaneScratch::new(sizes),
         }
     }
 }
@@ -214,6 +219,8 @@ pub struct Evaluator<const F: usize> {
     decisions: Vec<Decision>,
     pending_of: Vec<usize>,
     shard_work: Vec<ShardWork>,
+    /// The groups of tasks that programs without random ops run on side by side, by range.
+    groups: HashMap<(usize, usize), Group<F>>,
     /// The last batch's canonical-cache and FEC entries, stored when the next batch begins.
     deferred_canonical: Vec<(u128, f64)>,
     deferred_fec: Vec<(u64, f64)>,
@@ -259,6 +266,7 @@ impl<const F: usize> Evaluator<F> {
             decisions: Vec::new(),
             pending_of: Vec::new(),
             shard_work: (0..fec::SHARDS).map(|_| ShardWork::default()).collect(),
+            groups: HashMap::new(),
             deferred_canonical: Vec::new(),
             deferred_fec: Vec::new(),
             canonical_hits: 0,
@@ -402,6 +410,7 @@ impl<const F: usize> Evaluator<F> {
             shard_work,
             deferred_canonical,
             deferred_fec,
+            groups,
             ..
         } = self;
         let jobs = &mut jobs[..n];
@@ -459,6 +468,16 @@ impl<const F: usize> Evaluator<F> {
             }
         }
 
+        for range in stages {
+            for group in lanes::split(tasks, range.clone()) {
+                if group.len() > 1 {
+                    groups
+                        .entry((group.start, group.end))
+                        .or_insert_with(|| Group::new(tasks, group));
+                }
+            }
+        }
+        let groups = &*groups;
         for (stage, range) in stages.iter().enumerate() {
             // Probe the members still going (a repeat of an earlier member waits for its
             // result instead), in parallel.
@@ -480,7 +499,7 @@ impl<const F: usize> Evaluator<F> {
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     let ahead = cache.map(|cache| Ahead { cache, claims });
-                    probe_range(job, tasks, settings, range.clone(), s, ahead);
+                    probe_range(job, tasks, groups, settings, range.clone(), s, ahead);
                 });
                 for job in active {
                     self.train_steps += job.steps;
@@ -751,68 +770,168 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
 /// With `ahead`, a task whose probe the cache does not hold also gets its full run now, while
 /// the workers are busy anyway: it will most likely be needed once the cache is consulted in
 /// batch order. Such runs change no result; one that turns out unneeded is dropped uncounted.
+///
+/// A program without random ops runs on groups of up to [`LANES`] tasks of one shape at once
+/// (see [`lanes`]), with the same outcomes as one task at a time.
 fn probe_range<const F: usize>(
     job: &mut Job,
     tasks: &[Task<F>],
+    groups: &HashMap<(usize, usize), Group<F>>,
     settings: &EvalSettings,
     range: Range<usize>,
     scratch: &mut Scratch<F>,
     ahead: Option<Ahead>,
 ) {
+    if settings.fec.is_none() {
+        return;
+    }
+    job.steps = 0;
+    job.instructions = 0;
+    for part in lanes::split(tasks, range) {
+        match groups.get(&(part.start, part.end)) {
+            Some(group) if !job.program.is_random() => {
+                probe_group(job, tasks, group, settings, scratch, ahead.as_ref());
+            }
+            _ => {
+                for t in part {
+                    probe_task(job, tasks, settings, t, scratch, ahead.as_ref());
+                }
+            }
+        }
+    }
+}
+
+/// The FEC probe of one task (see [`probe_range`]).
+fn probe_task<const F: usize>(
+    job: &mut Job,
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    t: usize,
+    scratch: &mut Scratch<F>,
+    ahead: Option<&Ahead>,
+) {
     let Some(fec) = settings.fec.as_ref() else {
         return;
     };
-    job.steps = 0;
-    job.instructions = 0;
-    for t in range {
-        let task = &tasks[t];
-        let n = train_examples(settings, job.cost, task);
-        let probe_steps = fec.num_train_examples.min(n);
-        let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
-        let (outcome, snapshot) = probe(
-            &job.program,
-            task,
-            probe_steps,
-            fec.num_valid_examples,
-            settings.max_abs_error,
-            &mut scratch.memory,
-            &mut probe_rng,
-            &mut scratch.errors,
-            // Only a full run made ahead, of a program without random ops that is not replayed
-            // from a trace, can go on from the snapshot.
-            (ahead.is_some() && !job.blind && !job.program.is_random())
-                .then_some(&mut scratch.snapshot),
-        );
+    let task = &tasks[t];
+    let n = train_examples(settings, job.cost, task);
+    let probe_steps = fec.num_train_examples.min(n);
+    let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
+    let (outcome, snapshot) = probe(
+        &job.program,
+        task,
+        probe_steps,
+        fec.num_valid_examples,
+        settings.max_abs_error,
+        &mut scratch.memory,
+        &mut probe_rng,
+        &mut scratch.errors,
+        // Only a full run made ahead, of a program without random ops that is not replayed
+        // from a trace, can go on from the snapshot.
+        (ahead.is_some() && !job.blind && !job.program.is_random())
+            .then_some(&mut scratch.snapshot),
+    );
+    job.steps += outcome.train_steps;
+    job.instructions += outcome.instructions(&job.program);
+    let probe = Probe {
+        hash: fec::probe_hash(&scratch.errors.train, &scratch.errors.valid, task.index, n),
+        steps: outcome.train_steps,
+        diverged: scratch.errors.train.len() < probe_steps,
+    };
+    job.probes[t] = probe;
+    if let Some(ahead) = ahead
+        && (!probe.diverged || job.program.is_random())
+        && ahead.wants(probe.hash, job.index)
+    {
+        // A program without random ops repeats its probe's training steps exactly, so its
+        // full run goes on from where the probe's training ended.
+        job.ahead[t] = Some(if snapshot {
+            resume(
+                &job.program,
+                task,
+                &scratch.snapshot,
+                probe_steps,
+                n,
+                task.valid_steps(),
+                settings.max_abs_error,
+                &mut scratch.memory,
+                &mut probe_rng,
+            )
+        } else {
+            job_run(job, tasks, t, settings, &mut scratch.memory)
+        });
+    }
+}
+
+/// The FEC probes of a group of tasks of one shape, run side by side, for a program without
+/// random ops (see [`probe_range`]); the same outcomes as [`probe_task`] on each.
+fn probe_group<const F: usize>(
+    job: &mut Job,
+    tasks: &[Task<F>],
+    group: &Group<F>,
+    settings: &EvalSettings,
+    scratch: &mut Scratch<F>,
+    ahead: Option<&Ahead>,
+) {
+    let Some(fec) = settings.fec.as_ref() else {
+        return;
+    };
+    let range = group.range();
+    let first = &tasks[range.start];
+    let n = train_examples(settings, job.cost, first);
+    let probe_steps = fec.num_train_examples.min(n);
+    let lane = &mut scratch.lanes;
+    let probed = lanes::probe_lanes(
+        &job.program,
+        group,
+        tasks,
+        probe_steps,
+        fec.num_valid_examples,
+        settings.max_abs_error,
+        &mut lane.memory,
+        &mut lane.errors,
+        (ahead.is_some() && !job.blind).then_some(&mut lane.snapshot),
+    );
+    let mut resumed = [false; LANES];
+    for (l, t) in range.clone().enumerate() {
+        let (outcome, snapshot) = probed[l];
+        let errors = &lane.errors[l];
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
         let probe = Probe {
-            hash: fec::probe_hash(&scratch.errors.train, &scratch.errors.valid, task.index, n),
+            hash: fec::probe_hash(&errors.train, &errors.valid, tasks[t].index, n),
             steps: outcome.train_steps,
-            diverged: scratch.errors.train.len() < probe_steps,
+            diverged: errors.train.len() < probe_steps,
         };
         job.probes[t] = probe;
-        if let Some(ahead) = &ahead
-            && (!probe.diverged || job.program.is_random())
-            && !ahead.cache.contains(probe.hash)
-            && ahead.claim(probe.hash, job.index)
+        if let Some(ahead) = ahead
+            && !probe.diverged
+            && ahead.wants(probe.hash, job.index)
         {
-            // A program without random ops repeats its probe's training steps exactly, so its
-            // full run goes on from where the probe's training ended.
-            job.ahead[t] = Some(if snapshot {
-                resume(
-                    &job.program,
-                    task,
-                    &scratch.snapshot,
-                    probe_steps,
-                    n,
-                    task.valid_steps(),
-                    settings.max_abs_error,
-                    &mut scratch.memory,
-                    &mut probe_rng,
-                )
+            if snapshot {
+                resumed[l] = true;
             } else {
-                job_run(job, tasks, t, settings, &mut scratch.memory)
-            });
+                job.ahead[t] = Some(job_run(job, tasks, t, settings, &mut scratch.memory));
+            }
+        }
+    }
+    if resumed.contains(&true) {
+        let lane = &mut scratch.lanes;
+        let outcomes = lanes::resume_lanes(
+            &job.program,
+            group,
+            tasks,
+            &lane.snapshot,
+            probe_steps,
+            n,
+            first.valid_steps(),
+            settings.max_abs_error,
+            &mut lane.memory,
+        );
+        for (l, t) in range.enumerate() {
+            if resumed[l] {
+                job.ahead[t] = Some(outcomes[l]);
+            }
         }
     }
 }
@@ -826,6 +945,12 @@ struct Ahead<'a> {
 }
 
 impl Ahead<'_> {
+    /// Whether member `index` should make the full run for `hash` ahead: the cache lacks it
+    /// and no earlier member of the batch claimed it.
+    fn wants(&self, hash: u64, index: usize) -> bool {
+        !self.cache.contains(hash) && self.claim(hash, index)
+    }
+
     /// Whether member `index` should run ahead for `hash`: not when an earlier member of the
     /// batch has the same hash, since only the earliest one's run will be used.
     fn claim(&self, hash: u64, index: usize) -> bool {

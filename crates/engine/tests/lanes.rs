@@ -1,0 +1,235 @@
+//! Groups of tasks run side by side (`evaluation::lanes`) give, lane for lane, exactly the
+//! outcomes, errors and snapshots of one task at a time (`evaluation::executor`), for random
+//! programs over every deterministic op.
+
+use automl_zero_engine::builtins::{Builtin, Generator};
+use automl_zero_engine::evaluation::lanes::{
+    Group, LANES, execute_lanes, probe_lanes, resume_lanes, split,
+};
+use automl_zero_engine::evaluation::{Errors, Outcome, execute, probe, resume};
+use automl_zero_engine::interpreter::Program;
+use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
+use automl_zero_engine::ops::Op;
+use automl_zero_engine::program::Algorithm;
+use automl_zero_engine::rng::Rng;
+use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
+use std::path::Path;
+
+const SIZES: MemorySizes = MemorySizes {
+    scalars: 8,
+    vectors: 4,
+    matrices: 2,
+};
+
+/// Random programs over every deterministic op.
+fn programs(count: usize, seed: u64) -> Vec<Algorithm> {
+    let ops: Vec<Op> = Op::ALL
+        .iter()
+        .copied()
+        .filter(|op| !op.info().random)
+        .collect();
+    let generator = Generator {
+        sizes: SIZES,
+        size_init: [5, 4, 6],
+        ops: [ops.clone(), ops.clone(), ops],
+    };
+    let mut rng = Rng::new(seed, 0);
+    (0..count)
+        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
+        .collect()
+}
+
+/// `count` linear regression tasks of 30 examples per epoch, 3 epochs and 20 validation
+/// examples, each with its own data.
+fn make_tasks<const F: usize>(count: usize, eval_type: EvalType) -> Vec<Task<F>> {
+    let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, F, 30, 20, count);
+    spec.num_train_epochs = 3;
+    let mut tasks = build_tasks::<F>(&[spec], "search_tasks", Path::new(".")).unwrap();
+    for task in &mut tasks {
+        task.eval_type = eval_type;
+    }
+    tasks
+}
+
+fn assert_same(got: &Outcome, expected: &Outcome, what: &str) {
+    assert_eq!(got.train_steps, expected.train_steps, "train steps: {what}");
+    assert_eq!(got.valid_steps, expected.valid_steps, "valid steps: {what}");
+    assert_eq!(
+        got.fitness.to_bits(),
+        expected.fitness.to_bits(),
+        "fitness {} vs {}: {what}",
+        got.fitness,
+        expected.fitness
+    );
+}
+
+/// Full runs, probes and resumed runs of every program on every group of `tasks`, in lanes
+/// and one task at a time; returns how many lane outcomes had a fitness above 0 and how many
+/// stopped early (diverged).
+fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize, usize) {
+    let groups: Vec<Group<F>> = split(tasks, 0..tasks.len())
+        .into_iter()
+        .map(|range| Group::new(tasks, range))
+        .collect();
+    let mut lane_memory = LaneMemory::<F, LANES>::new(SIZES);
+    let mut lane_snapshot = LaneMemory::<F, LANES>::new(SIZES);
+    let mut lane_errors: [Errors; LANES] = Default::default();
+    let (mut memory, mut snapshot) = (Memory::<F>::new(SIZES), Memory::<F>::new(SIZES));
+    let mut errors = Errors::default();
+    let mut rng = Rng::new(0, 0);
+    let (mut scored, mut stopped) = (0, 0);
+    for (i, a) in programs.iter().enumerate() {
+        let program = Program::compile(a, &SIZES, F).unwrap();
+        for group in &groups {
+            for (num_train, max_abs_error) in [(75, 100.0), (90, 2.0), (20, 100.0)] {
+                // Whatever an earlier program left in the lane memory must not matter.
+                lane_memory.scalars.fill([7.5; LANES]);
+                let full = execute_lanes(
+                    &program,
+                    group,
+                    tasks,
+                    num_train,
+                    20,
+                    max_abs_error,
+                    &mut lane_memory,
+                );
+                let probed = probe_lanes(
+                    &program,
+                    group,
+                    tasks,
+                    10,
+                    10,
+                    max_abs_error,
+                    &mut lane_memory,
+                    &mut lane_errors,
+                    Some(&mut lane_snapshot),
+                );
+                let resumed = resume_lanes(
+                    &program,
+                    group,
+                    tasks,
+                    &lane_snapshot,
+                    10,
+                    num_train,
+                    20,
+                    max_abs_error,
+                    &mut lane_memory,
+                );
+                for (l, t) in group.range().enumerate() {
+                    let what = format!("program {i}, task {t}, {num_train} steps\n{a}");
+                    let task = &tasks[t];
+                    let expected = execute(
+                        &program,
+                        task,
+                        num_train,
+                        20,
+                        max_abs_error,
+                        &mut memory,
+                        &mut rng,
+                        None,
+                    );
+                    assert_same(&full[l], &expected, &what);
+                    scored += usize::from(expected.fitness > 0.0);
+                    stopped += usize::from(expected.train_steps < num_train as u64);
+
+                    let (expected_probe, taken) = probe(
+                        &program,
+                        task,
+                        10,
+                        10,
+                        max_abs_error,
+                        &mut memory,
+                        &mut rng,
+                        &mut errors,
+                        Some(&mut snapshot),
+                    );
+                    assert_same(&probed[l].0, &expected_probe, &format!("probe: {what}"));
+                    assert_eq!(probed[l].1, taken, "snapshot taken: {what}");
+                    let bits = |x: &[f64]| x.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&lane_errors[l].train), bits(&errors.train), "{what}");
+                    assert_eq!(bits(&lane_errors[l].valid), bits(&errors.valid), "{what}");
+                    if taken {
+                        // The cells the program uses (and s0, s1) are snapshot.
+                        let used = program.needs()[0].max(2);
+                        assert_eq!(
+                            bits(&lane_snapshot.lane(l).scalars[..used]),
+                            bits(&snapshot.scalars[..used]),
+                            "snapshot: {what}"
+                        );
+                        let expected_resumed = resume(
+                            &program,
+                            task,
+                            &snapshot,
+                            10,
+                            num_train,
+                            20,
+                            max_abs_error,
+                            &mut memory,
+                            &mut rng,
+                        );
+                        assert_same(&resumed[l], &expected_resumed, &format!("resumed: {what}"));
+                    }
+                }
+            }
+        }
+    }
+    (scored, stopped)
+}
+
+#[test]
+fn lanes_give_the_outcomes_of_one_task_at_a_time() {
+    // 7 tasks: groups of 4 and 3 (a short group repeats its last task in the spare lane).
+    let tasks = make_tasks::<4>(7, EvalType::RmsError);
+    assert_eq!(split(&tasks, 0..7), vec![0..4, 4..7]);
+    let (scored, stopped) = compare(&tasks, &programs(400, 3));
+    assert!(scored > 500 && stopped > 500, "{scored} {stopped}");
+}
+
+#[test]
+fn lanes_give_the_outcomes_of_one_task_at_a_time_on_accuracy_tasks_of_8_features() {
+    let tasks = make_tasks::<8>(5, EvalType::Accuracy);
+    let (scored, stopped) = compare(&tasks, &programs(200, 4));
+    assert!(scored > 200 && stopped > 100, "{scored} {stopped}");
+}
+
+#[test]
+fn a_first_epoch_out_of_data_order_is_gathered_like_the_others() {
+    let mut tasks = make_tasks::<4>(3, EvalType::RmsError);
+    tasks[1].epochs[0].reverse();
+    let (scored, stopped) = compare(&tasks, &programs(200, 5));
+    assert!(scored > 100 && stopped > 100, "{scored} {stopped}");
+}
+
+#[test]
+fn groups_hold_consecutive_tasks_of_one_shape() {
+    let mut tasks = make_tasks::<4>(6, EvalType::RmsError);
+    let mut other = make_tasks::<4>(1, EvalType::Accuracy).remove(0);
+    other.index = 6;
+    tasks.insert(2, other);
+    assert_eq!(split(&tasks, 0..7), vec![0..2, 2..3, 3..7]);
+    assert_eq!(split(&tasks, 1..6), vec![1..2, 2..3, 3..6]);
+}
+
+#[test]
+#[should_panic(expected = "only a program without random ops runs in lanes")]
+fn a_program_with_random_ops_is_refused() {
+    let tasks = make_tasks::<4>(2, EvalType::RmsError);
+    let mut generator_ops = vec![Op::ScalarGaussianSet];
+    generator_ops.push(Op::ScalarSum);
+    let generator = Generator {
+        sizes: SIZES,
+        size_init: [3, 1, 1],
+        ops: [
+            vec![Op::ScalarGaussianSet],
+            generator_ops.clone(),
+            generator_ops,
+        ],
+    };
+    let a = generator
+        .build(Builtin::Random, &mut Rng::new(1, 0))
+        .unwrap();
+    let program = Program::compile(&a, &SIZES, 4).unwrap();
+    let group = Group::new(&tasks, 0..2);
+    let mut memory = LaneMemory::<4, LANES>::new(SIZES);
+    execute_lanes(&program, &group, &tasks, 10, 10, 100.0, &mut memory);
+}
