@@ -892,23 +892,32 @@ fn probe_group<const F: usize>(
         &mut lane.errors,
         (ahead.is_some() && !job.blind).then_some(&mut lane.snapshot),
     );
-    let mut resumed = [false; LANES];
     for (l, t) in range.clone().enumerate() {
-        let (outcome, snapshot) = probed[l];
+        let (outcome, _) = probed[l];
         let errors = &lane.errors[l];
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
-        let probe = Probe {
+        job.probes[t] = Probe {
             hash: fec::probe_hash(&errors.train, &errors.valid, tasks[t].index, n),
             steps: outcome.train_steps,
             diverged: errors.train.len() < probe_steps,
         };
-        job.probes[t] = probe;
-        if let Some(ahead) = ahead
-            && !probe.diverged
-            && ahead.wants(probe.hash, job.index)
-        {
-            if snapshot {
+    }
+    let Some(ahead) = ahead else {
+        return;
+    };
+    // The cache lookups first, all at once: each is a few cache misses, which then overlap.
+    let cached: [bool; LANES] = std::array::from_fn(|l| {
+        range
+            .clone()
+            .nth(l)
+            .is_none_or(|t| ahead.cache.contains(job.probes[t].hash))
+    });
+    let mut resumed = [false; LANES];
+    for (l, t) in range.clone().enumerate() {
+        let probe = job.probes[t];
+        if !probe.diverged && !cached[l] && ahead.claim(probe.hash, job.index) {
+            if probed[l].1 {
                 resumed[l] = true;
             } else {
                 job.ahead[t] = Some(job_run(job, tasks, t, settings, &mut scratch.memory));
