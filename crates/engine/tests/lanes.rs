@@ -193,6 +193,13 @@ fn lanes_give_the_outcomes_of_one_task_at_a_time_on_accuracy_tasks_of_8_features
 }
 
 #[test]
+fn lanes_give_the_outcomes_of_one_task_at_a_time_at_32_features() {
+    let tasks = make_tasks::<32>(2, EvalType::RmsError);
+    let (scored, stopped) = compare(&tasks, &programs(30, 6));
+    assert!(scored > 10 && stopped > 10, "{scored} {stopped}");
+}
+
+#[test]
 fn a_first_epoch_out_of_data_order_is_gathered_like_the_others() {
     let mut tasks = make_tasks::<4>(3, EvalType::RmsError);
     tasks[1].epochs[0].reverse();
