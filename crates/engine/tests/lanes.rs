@@ -240,3 +240,16 @@ fn a_program_with_random_ops_is_refused() {
     let mut memory = LaneMemory::<4, LANES>::new(SIZES);
     execute_lanes(&program, &group, &tasks, 10, 10, 100.0, &mut memory);
 }
+
+#[test]
+#[should_panic(expected = "a group runs only with the tasks it was made from")]
+fn a_group_refuses_another_task_list() {
+    let tasks = make_tasks::<4>(2, EvalType::RmsError);
+    let group = Group::new(&tasks, 0..2);
+    let mut others = make_tasks::<4>(2, EvalType::RmsError);
+    others[1].data_seed += 7;
+    let a = programs(1, 1).remove(0);
+    let program = Program::compile(&a, &SIZES, 4).unwrap();
+    let mut memory = LaneMemory::<4, LANES>::new(SIZES);
+    execute_lanes(&program, &group, &others, 10, 10, 100.0, &mut memory);
+}

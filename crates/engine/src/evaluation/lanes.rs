@@ -23,6 +23,8 @@ pub const LANES: usize = 4;
 pub struct Group<const F: usize> {
     /// The tasks' positions in the list.
     range: Range<usize>,
+    /// Each lane's task as (index, data seed, param seed), to check the list it runs with.
+    identity: [(usize, u32, u32); LANES],
     /// The training examples in data order (the first epoch's), one lane per task; empty
     /// when some task's first epoch is not in data order.
     train_features: Vec<[[f64; LANES]; F]>,
@@ -66,7 +68,21 @@ impl<const F: usize> Group<F> {
                 .map(|i| interleave(&lanes.map(|t| &t.valid_features[i])))
                 .collect(),
             valid_labels: (0..v).map(|i| lanes.map(|t| t.valid_labels[i])).collect(),
+            identity: lanes.map(identity),
             range,
+        }
+    }
+
+    /// The group with its tasks, taken from `tasks`, the list it was made from.
+    fn with<'a>(&'a self, tasks: &'a [Task<F>]) -> Lanes<'a, F> {
+        let lanes = lanes_of(tasks, &self.range);
+        assert!(
+            lanes.map(identity) == self.identity,
+            "a group runs only with the tasks it was made from"
+        );
+        Lanes {
+            tasks: lanes,
+            data: self,
         }
     }
 
@@ -82,6 +98,11 @@ fn lanes_of<'a, const F: usize>(
     range: &Range<usize>,
 ) -> [&'a Task<F>; LANES] {
     std::array::from_fn(|l| &tasks[(range.start + l).min(range.end - 1)])
+}
+
+/// What tells tasks apart: index, data seed and param seed.
+fn identity<const F: usize>(task: &Task<F>) -> (usize, u32, u32) {
+    (task.index, task.data_seed, task.param_seed)
 }
 
 /// A group with its tasks at hand.
@@ -150,10 +171,7 @@ pub fn probe_lanes<const F: usize>(
     errors: &mut [Errors; LANES],
     snapshot: Option<&mut LaneMemory<F, LANES>>,
 ) -> [(Outcome, bool); LANES] {
-    let group = &Lanes {
-        tasks: lanes_of(tasks, &group.range),
-        data: group,
-    };
+    let group = &group.with(tasks);
     for e in errors.iter_mut() {
         e.clear();
     }
@@ -189,10 +207,7 @@ pub fn resume_lanes<const F: usize>(
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
 ) -> [Outcome; LANES] {
-    let group = &Lanes {
-        tasks: lanes_of(tasks, &group.range),
-        data: group,
-    };
+    let group = &group.with(tasks);
     check(program, memory);
     memory.copy_used(snapshot, program.needs());
     let mut outcomes = run_from(
@@ -222,10 +237,7 @@ pub fn execute_lanes<const F: usize>(
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
 ) -> [Outcome; LANES] {
-    let group = &Lanes {
-        tasks: lanes_of(tasks, &group.range),
-        data: group,
-    };
+    let group = &group.with(tasks);
     start(program, memory);
     run_from(
         program,
