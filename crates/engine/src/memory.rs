@@ -175,6 +175,23 @@ impl<const F: usize, const L: usize> LaneMemory<F, L> {
         }
     }
 
+    /// Sets one lane's cells from a plain memory of the same sizes.
+    pub fn set_lane(&mut self, l: usize, from: &Memory<F>) {
+        for (x, y) in self.scalars.iter_mut().zip(&from.scalars) {
+            x[l] = *y;
+        }
+        for (x, y) in self.vectors.iter_mut().zip(&from.vectors) {
+            for (e, v) in x.iter_mut().zip(y) {
+                e[l] = *v;
+            }
+        }
+        for (x, y) in self.matrices.iter_mut().zip(&from.matrices) {
+            for (e, v) in x.iter_mut().flatten().zip(y.iter().flatten()) {
+                e[l] = *v;
+            }
+        }
+    }
+
     /// `used`, widened to the train loop's own cells and capped by the memory's sizes.
     fn used(&self, [s, v, m]: [usize; 3]) -> [usize; 3] {
         [

@@ -92,6 +92,7 @@ fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize,
                     20,
                     max_abs_error,
                     &mut lane_memory,
+                    &mut [],
                 );
                 let probed = probe_lanes(
                     &program,
@@ -217,28 +218,91 @@ fn groups_hold_consecutive_tasks_of_one_shape() {
     assert_eq!(split(&tasks, 1..6), vec![1..2, 2..3, 3..6]);
 }
 
+/// A program over every op, random ones included.
+fn random_op_programs(count: usize, seed: u64) -> Vec<Algorithm> {
+    let generator = Generator {
+        sizes: SIZES,
+        size_init: [5, 4, 6],
+        ops: [Op::ALL.to_vec(), Op::ALL.to_vec(), Op::ALL.to_vec()],
+    };
+    let mut rng = Rng::new(seed, 0);
+    (0..count)
+        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
+        .collect()
+}
+
 #[test]
-#[should_panic(expected = "only a program without random ops runs in lanes")]
-fn a_program_with_random_ops_is_refused() {
+fn with_a_random_stream_per_lane_a_program_with_random_ops_runs_in_lanes_too() {
+    let tasks = make_tasks::<4>(3, EvalType::RmsError);
+    let group = Group::new(&tasks, 0..3);
+    let mut lane_memory = LaneMemory::<4, LANES>::new(SIZES);
+    let mut memory = Memory::<4>::new(SIZES);
+    let stream = |t: usize, i: usize| Rng::new(1000 * i as u64 + t as u64, 7);
+    let (mut random, mut scored) = (0, 0);
+    for (i, a) in random_op_programs(300, 8).iter().enumerate() {
+        let program = Program::compile(a, &SIZES, 4).unwrap();
+        random += usize::from(program.is_random());
+        let mut rngs: [Rng; LANES] = std::array::from_fn(|l| stream(l.min(2), i));
+        let got = execute_lanes(
+            &program,
+            &group,
+            &tasks,
+            75,
+            20,
+            100.0,
+            &mut lane_memory,
+            &mut rngs,
+        );
+        for (t, task) in tasks.iter().enumerate() {
+            let expected = execute(
+                &program,
+                task,
+                75,
+                20,
+                100.0,
+                &mut memory,
+                &mut stream(t, i),
+                None,
+            );
+            assert_same(&got[t], &expected, &format!("program {i}, task {t}\n{a}"));
+            scored += usize::from(expected.fitness > 0.0 && program.is_random());
+        }
+    }
+    assert!(random > 150 && scored > 100, "{random} {scored}");
+}
+
+#[test]
+#[should_panic(
+    expected = "a program with random ops runs in lanes only with a random stream per lane"
+)]
+fn a_program_with_random_ops_needs_a_stream_per_lane() {
     let tasks = make_tasks::<4>(2, EvalType::RmsError);
-    let mut generator_ops = vec![Op::ScalarGaussianSet];
-    generator_ops.push(Op::ScalarSum);
     let generator = Generator {
         sizes: SIZES,
         size_init: [3, 1, 1],
         ops: [
             vec![Op::ScalarGaussianSet],
-            generator_ops.clone(),
-            generator_ops,
+            vec![Op::ScalarSum],
+            vec![Op::ScalarSum],
         ],
     };
     let a = generator
         .build(Builtin::Random, &mut Rng::new(1, 0))
         .unwrap();
     let program = Program::compile(&a, &SIZES, 4).unwrap();
+    assert!(program.is_random());
     let group = Group::new(&tasks, 0..2);
     let mut memory = LaneMemory::<4, LANES>::new(SIZES);
-    execute_lanes(&program, &group, &tasks, 10, 10, 100.0, &mut memory);
+    execute_lanes(
+        &program,
+        &group,
+        &tasks,
+        10,
+        10,
+        100.0,
+        &mut memory,
+        &mut [],
+    );
 }
 
 #[test]
@@ -251,5 +315,25 @@ fn a_group_refuses_another_task_list() {
     let a = programs(1, 1).remove(0);
     let program = Program::compile(&a, &SIZES, 4).unwrap();
     let mut memory = LaneMemory::<4, LANES>::new(SIZES);
-    execute_lanes(&program, &group, &others, 10, 10, 100.0, &mut memory);
+    execute_lanes(
+        &program,
+        &group,
+        &others,
+        10,
+        10,
+        100.0,
+        &mut memory,
+        &mut [],
+    );
+}
+
+#[test]
+fn a_lane_whose_validation_stops_early_trains_on_from_where_it_stopped() {
+    // Predict counts in s1, so the count depends on how many validation Predicts ran; with
+    // three epochs and a bound of 100, the tasks' validations stop at different examples.
+    let text = "def Setup():\n  s3 = cos(s0)\ndef Predict():\n  s1 = s3 + s1\ndef Learn():\n";
+    let a = automl_zero_engine::program::parse(text, &SIZES).unwrap();
+    let tasks = make_tasks::<4>(4, EvalType::RmsError);
+    let (scored, stopped) = compare(&tasks, &[a]);
+    assert!(scored > 0 && stopped > 0, "{scored} {stopped}");
 }

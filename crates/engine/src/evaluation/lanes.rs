@@ -4,13 +4,15 @@
 //! only the data differ. Running a group of such tasks side by side dispatches each
 //! instruction once for the whole group, and the compiler vectorises the work across lanes.
 //! Every lane computes exactly what [`super::executor`] computes for its task, operation for
-//! operation, so the outcomes are the same bit for bit; a lane whose run stops (diverged)
-//! goes on computing values that nobody reads.
+//! operation (a program with random ops draws from each lane's own stream, in the same order),
+//! so the outcomes are the same bit for bit; a lane whose run stops (diverged) goes on
+//! computing values that nobody reads.
 
 use super::executor::{Errors, Outcome, validation_error, validation_fitness, validation_loss};
 use crate::interpreter::{Program, sigmoid};
-use crate::memory::{FEATURES, LABEL, LaneMemory, MemorySizes, PREDICTION, Vector};
+use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes, PREDICTION, Vector};
 use crate::program::Component;
+use crate::rng::Rng;
 use crate::tasks::{EvalType, Task};
 use std::ops::Range;
 
@@ -157,7 +159,7 @@ pub fn same_shape<const F: usize>(a: &Task<F>, b: &Task<F>) -> bool {
         && a.eval_type == b.eval_type
 }
 
-/// [`super::probe`] on every lane: each lane's outcome, and whether the snapshot holds that
+/// [`super::probe`] on every lane, for a program without random ops: each lane's outcome, and whether the snapshot holds that
 /// lane's memory after its training (see [`resume_lanes`]).
 #[allow(clippy::too_many_arguments)]
 pub fn probe_lanes<const F: usize>(
@@ -175,7 +177,7 @@ pub fn probe_lanes<const F: usize>(
     for e in errors.iter_mut() {
         e.clear();
     }
-    start(program, memory);
+    start(program, memory, &mut []);
     let prefix = num_train > 0 && num_train < group.tasks[0].train_labels.len();
     let snapshot = snapshot.filter(|_| prefix);
     let wanted = snapshot.is_some();
@@ -187,6 +189,7 @@ pub fn probe_lanes<const F: usize>(
         num_valid,
         max_abs_error,
         memory,
+        &mut [],
         Some(&mut *errors),
         snapshot,
     );
@@ -208,7 +211,7 @@ pub fn resume_lanes<const F: usize>(
     memory: &mut LaneMemory<F, LANES>,
 ) -> [Outcome; LANES] {
     let group = &group.with(tasks);
-    check(program, memory);
+    check(program, memory, &[]);
     memory.copy_used(snapshot, program.needs());
     let mut outcomes = run_from(
         program,
@@ -218,6 +221,7 @@ pub fn resume_lanes<const F: usize>(
         num_valid,
         max_abs_error,
         memory,
+        &mut [],
         None,
         None,
     );
@@ -227,7 +231,9 @@ pub fn resume_lanes<const F: usize>(
     outcomes
 }
 
-/// [`super::execute`] on every lane.
+/// [`super::execute`] on every lane; lane `l` draws its random numbers from `rngs[l]` (a
+/// program with random ops needs `LANES` of them, one without none).
+#[allow(clippy::too_many_arguments)]
 pub fn execute_lanes<const F: usize>(
     program: &Program,
     group: &Group<F>,
@@ -236,9 +242,10 @@ pub fn execute_lanes<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
+    rngs: &mut [Rng],
 ) -> [Outcome; LANES] {
     let group = &group.with(tasks);
-    start(program, memory);
+    start(program, memory, rngs);
     run_from(
         program,
         group,
@@ -247,16 +254,18 @@ pub fn execute_lanes<const F: usize>(
         num_valid,
         max_abs_error,
         memory,
+        rngs,
         None,
         None,
     )
 }
 
-/// Checks what every lane run relies on: no random ops and a memory that fits.
-fn check<const F: usize>(program: &Program, memory: &LaneMemory<F, LANES>) {
+/// Checks what every lane run relies on: a random stream per lane for a program with random
+/// ops, and a memory that fits.
+fn check<const F: usize>(program: &Program, memory: &LaneMemory<F, LANES>, rngs: &[Rng]) {
     assert!(
-        !program.is_random(),
-        "only a program without random ops runs in lanes"
+        !program.is_random() || rngs.len() == LANES,
+        "a program with random ops runs in lanes only with a random stream per lane"
     );
     assert!(
         program.fits_lanes(memory),
@@ -265,12 +274,12 @@ fn check<const F: usize>(program: &Program, memory: &LaneMemory<F, LANES>) {
 }
 
 /// Wipes the memory a program uses and runs its Setup on every lane.
-fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>) {
-    check(program, memory);
+fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>, rngs: &mut [Rng]) {
+    check(program, memory, rngs);
     memory.wipe_used(program.needs());
     // SAFETY (every `run_lanes_unchecked` of this module): `check` made sure that the memory
-    // fits and that the program draws no random numbers (so it needs no generators).
-    unsafe { program.run_lanes_unchecked(Component::Setup, memory, &mut []) };
+    // fits and that a program that draws random numbers has a generator per lane.
+    unsafe { program.run_lanes_unchecked(Component::Setup, memory, rngs) };
 }
 
 /// The train loop of every lane from training step `done` on (see the executor's `run_from`).
@@ -283,6 +292,7 @@ fn run_from<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
+    rngs: &mut [Rng],
     mut errors: Option<&mut [Errors; LANES]>,
     mut snapshot: Option<&mut LaneMemory<F, LANES>>,
 ) -> [Outcome; LANES] {
@@ -303,6 +313,7 @@ fn run_from<const F: usize>(
             chunk,
             max_abs_error,
             memory,
+            rngs,
             record,
             &mut alive,
             &mut outcomes,
@@ -321,6 +332,7 @@ fn run_from<const F: usize>(
             num_valid,
             max_abs_error,
             memory,
+            rngs,
             record,
             &alive,
             &mut outcomes,
@@ -346,6 +358,7 @@ fn train<const F: usize>(
     count: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
+    rngs: &mut [Rng],
     mut errors: Option<&mut [Errors; LANES]>,
     alive: &mut [bool; LANES],
     outcomes: &mut [Outcome; LANES],
@@ -389,7 +402,7 @@ fn train<const F: usize>(
             if zero_label {
                 memory.scalars[LABEL as usize] = [0.0; LANES];
             }
-            unsafe { program.run_lanes_unchecked(Component::Predict, memory, &mut []) };
+            unsafe { program.run_lanes_unchecked(Component::Predict, memory, rngs) };
             let s1 = &mut memory.scalars[PREDICTION as usize];
             if accuracy {
                 *s1 = s1.map(sigmoid);
@@ -418,7 +431,7 @@ fn train<const F: usize>(
                 memory.vectors[FEATURES as usize] = *features;
             }
             memory.scalars[LABEL as usize] = labels;
-            unsafe { program.run_lanes_unchecked(Component::Learn, memory, &mut []) };
+            unsafe { program.run_lanes_unchecked(Component::Learn, memory, rngs) };
         }
     }
     for (o, _) in outcomes.iter_mut().zip(alive.iter()).filter(|(_, a)| **a) {
@@ -436,6 +449,7 @@ fn validate<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
+    rngs: &mut [Rng],
     mut errors: Option<&mut [Errors; LANES]>,
     alive: &[bool; LANES],
     outcomes: &mut [Outcome; LANES],
@@ -446,12 +460,16 @@ fn validate<const F: usize>(
     let zero_label = program.predict_reads_label();
     let mut going = *alive;
     let mut loss = [0.0; LANES];
+    // A lane whose validation stops early keeps its memory as the failing Predict left it (as
+    // one task at a time would, whose training goes on from there in a later epoch); the other
+    // lanes' Predicts would change it, so it is put aside and restored.
+    let mut stopped: [Option<Memory<F>>; LANES] = Default::default();
     for k in 0..count {
         memory.vectors[FEATURES as usize] = group.data.valid_features[k];
         if zero_label {
             memory.scalars[LABEL as usize] = [0.0; LANES];
         }
-        unsafe { program.run_lanes_unchecked(Component::Predict, memory, &mut []) };
+        unsafe { program.run_lanes_unchecked(Component::Predict, memory, rngs) };
         let prediction = memory.scalars[PREDICTION as usize];
         let labels = group.data.valid_labels[k];
         let error: [f64; LANES] =
@@ -464,9 +482,10 @@ fn validate<const F: usize>(
                 outcomes[l].valid_steps += k as u64 + 1;
                 outcomes[l].fitness = outcomes[l].fitness.max(0.0);
                 going[l] = false;
+                stopped[l] = Some(memory.lane(l));
             }
             if !going.contains(&true) {
-                return;
+                break;
             }
         }
         if let Some(e) = errors.as_deref_mut() {
@@ -479,8 +498,10 @@ fn validate<const F: usize>(
             loss[l] += validation_loss(task.eval_type, error[l]);
         }
     }
-    for l in 0..LANES {
-        if going[l] {
+    for (l, kept) in stopped.iter().enumerate() {
+        if let Some(kept) = kept {
+            memory.set_lane(l, kept);
+        } else if going[l] {
             outcomes[l].valid_steps += count as u64;
             let fitness = validation_fitness(task.eval_type, loss[l], steps);
             outcomes[l].fitness = outcomes[l].fitness.max(fitness);

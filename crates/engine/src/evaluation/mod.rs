@@ -571,15 +571,75 @@ impl<const F: usize> Evaluator<F> {
                 );
             } else {
                 let jobs = jobs_ref;
-                workers.map(pending, outcomes, |&(i, t)| {
+                // A job's pending tasks of one lane group run together (each lane with its
+                // task's random stream), unless the job is replayed from a trace (see `lanes`).
+                let mut group_of: Vec<Option<(usize, usize)>> = vec![None; tasks.len()];
+                for part in lanes::split(tasks, range.clone()) {
+                    if groups.contains_key(&(part.start, part.end)) {
+                        for t in part.clone() {
+                            group_of[t] = Some((part.start, part.end));
+                        }
+                    }
+                }
+                let key = |(i, t): (usize, usize)| {
+                    let job = &jobs[i];
+                    (!job.blind && job.ahead[t].is_none())
+                        .then_some(group_of[t])
+                        .flatten()
+                };
+                let mut units: Vec<Range<usize>> = Vec::new();
+                let mut k = 0;
+                while k < pending.len() {
+                    let mut end = k + 1;
+                    if let Some(g) = key(pending[k]) {
+                        while end < pending.len()
+                            && pending[end].0 == pending[k].0
+                            && key(pending[end]) == Some(g)
+                        {
+                            end += 1;
+                        }
+                    }
+                    units.push(k..end);
+                    k = end;
+                }
+                let mut results: Vec<[Outcome; LANES]> = Vec::new();
+                workers.map(&units, &mut results, |unit| {
+                    let mut out = [Outcome::default(); LANES];
+                    let (i, t) = pending[unit.start];
                     let job = &jobs[i];
                     if let Some(outcome) = job.ahead[t] {
-                        return outcome;
+                        out[0] = outcome;
+                        return out;
                     }
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
-                    job_run(job, tasks, t, settings, &mut s.memory)
+                    match key((i, t)) {
+                        Some(g) if unit.len() > 1 => {
+                            let first = &tasks[g.0];
+                            let mut rngs: [Rng; LANES] =
+                                std::array::from_fn(|l| task_rng(job.seed, (g.0 + l).min(g.1 - 1)));
+                            let lanes = lanes::execute_lanes(
+                                &job.program,
+                                &groups[&g],
+                                tasks,
+                                train_examples(settings, job.cost, first),
+                                first.valid_steps(),
+                                settings.max_abs_error,
+                                &mut s.lanes.memory,
+                                &mut rngs,
+                            );
+                            for (slot, &(_, t)) in out.iter_mut().zip(&pending[unit.clone()]) {
+                                *slot = lanes[t - g.0];
+                            }
+                        }
+                        _ => out[0] = job_run(job, tasks, t, settings, &mut s.memory),
+                    }
+                    out
                 });
+                outcomes.clear();
+                for (unit, result) in units.iter().zip(&results) {
+                    outcomes.extend_from_slice(&result[..unit.len()]);
+                }
             }
             for (&(i, t), outcome) in pending.iter().zip(outcomes.iter()) {
                 let job = &mut jobs[i];
