@@ -181,7 +181,7 @@ pub fn probe_lanes<const F: usize>(
     let prefix = num_train > 0 && num_train < group.tasks[0].train_labels.len();
     let snapshot = snapshot.filter(|_| prefix);
     let wanted = snapshot.is_some();
-    let outcomes = run_from(
+    let outcomes = run_from::<F, false>(
         program,
         group,
         0,
@@ -213,7 +213,7 @@ pub fn resume_lanes<const F: usize>(
     let group = &group.with(tasks);
     check(program, memory, &[]);
     memory.copy_used(snapshot, program.needs());
-    let mut outcomes = run_from(
+    let mut outcomes = run_from::<F, false>(
         program,
         group,
         done,
@@ -246,18 +246,33 @@ pub fn execute_lanes<const F: usize>(
 ) -> [Outcome; LANES] {
     let group = &group.with(tasks);
     start(program, memory, rngs);
-    run_from(
-        program,
-        group,
-        0,
-        num_train,
-        num_valid,
-        max_abs_error,
-        memory,
-        rngs,
-        None,
-        None,
-    )
+    if program.is_random() {
+        run_from::<F, true>(
+            program,
+            group,
+            0,
+            num_train,
+            num_valid,
+            max_abs_error,
+            memory,
+            rngs,
+            None,
+            None,
+        )
+    } else {
+        run_from::<F, false>(
+            program,
+            group,
+            0,
+            num_train,
+            num_valid,
+            max_abs_error,
+            memory,
+            rngs,
+            None,
+            None,
+        )
+    }
 }
 
 /// Checks what every lane run relies on: a random stream per lane for a program with random
@@ -284,7 +299,7 @@ fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>, r
 
 /// The train loop of every lane from training step `done` on (see the executor's `run_from`).
 #[allow(clippy::too_many_arguments)]
-fn run_from<const F: usize>(
+fn run_from<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
     done: usize,
@@ -306,7 +321,7 @@ fn run_from<const F: usize>(
         let first = position < per_epoch;
         let chunk = (per_epoch - position % per_epoch).min(total - position);
         let record = if first { errors.as_deref_mut() } else { None };
-        train(
+        train::<F, RANDOM>(
             program,
             group,
             position,
@@ -326,7 +341,7 @@ fn run_from<const F: usize>(
             s.copy_used(memory, program.needs());
         }
         let record = if first { errors.as_deref_mut() } else { None };
-        validate(
+        validate::<F, RANDOM>(
             program,
             group,
             num_valid,
@@ -351,7 +366,7 @@ fn interleave<const F: usize>(rows: &[&Vector<F>; LANES]) -> [[f64; LANES]; F] {
 /// diverges stops (its steps counted up to that one).
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline]
-fn train<const F: usize>(
+fn train<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
     start: usize,
@@ -363,6 +378,8 @@ fn train<const F: usize>(
     alive: &mut [bool; LANES],
     outcomes: &mut [Outcome; LANES],
 ) {
+    // A program without random ops passes no generators, known at compile time.
+    let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
     let task = group.tasks[0];
     let per_epoch = task.train_labels.len();
     let accuracy = task.eval_type == EvalType::Accuracy;
@@ -443,7 +460,7 @@ fn train<const F: usize>(
 /// lane's best fitness; a lane whose error diverges scores 0 this epoch.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn validate<const F: usize>(
+fn validate<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
     num_valid: usize,
@@ -454,6 +471,8 @@ fn validate<const F: usize>(
     alive: &[bool; LANES],
     outcomes: &mut [Outcome; LANES],
 ) {
+    // A program without random ops passes no generators, known at compile time.
+    let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
     let task = group.tasks[0];
     let steps = task.valid_steps();
     let count = num_valid.min(steps);
@@ -463,7 +482,7 @@ fn validate<const F: usize>(
     // A lane whose validation stops early keeps its memory as the failing Predict left it (as
     // one task at a time would, whose training goes on from there in a later epoch); the other
     // lanes' Predicts would change it, so it is put aside and restored.
-    let mut stopped: [Option<Memory<F>>; LANES] = Default::default();
+    let mut kept: Vec<(usize, Memory<F>)> = Vec::new();
     for k in 0..count {
         memory.vectors[FEATURES as usize] = group.data.valid_features[k];
         if zero_label {
@@ -482,7 +501,7 @@ fn validate<const F: usize>(
                 outcomes[l].valid_steps += k as u64 + 1;
                 outcomes[l].fitness = outcomes[l].fitness.max(0.0);
                 going[l] = false;
-                stopped[l] = Some(memory.lane(l));
+                kept.push((l, memory.lane(l)));
             }
             if !going.contains(&true) {
                 break;
@@ -498,13 +517,14 @@ fn validate<const F: usize>(
             loss[l] += validation_loss(task.eval_type, error[l]);
         }
     }
-    for (l, kept) in stopped.iter().enumerate() {
-        if let Some(kept) = kept {
-            memory.set_lane(l, kept);
-        } else if going[l] {
+    for l in 0..LANES {
+        if going[l] {
             outcomes[l].valid_steps += count as u64;
             let fitness = validation_fitness(task.eval_type, loss[l], steps);
             outcomes[l].fitness = outcomes[l].fitness.max(fitness);
         }
+    }
+    for (l, lane) in &kept {
+        memory.set_lane(*l, lane);
     }
 }
