@@ -207,11 +207,8 @@ impl Program {
             v: m.vectors.as_mut_ptr().cast(),
             m: m.matrices.as_mut_ptr().cast(),
         };
-        let rngs = std::slice::from_mut(rng);
-        for code in &self.parts[c as usize] {
-            // SAFETY: the caller guarantees that the memory holds every address of the program.
-            unsafe { step(code, &cells, rngs) };
-        }
+        // SAFETY: the caller guarantees that the memory holds every address of the program.
+        unsafe { self.run_cells(c, &cells, std::slice::from_mut(rng)) }
     }
 }
 
@@ -249,9 +246,25 @@ impl Program {
             v: m.vectors.as_mut_ptr(),
             m: m.matrices.as_mut_ptr(),
         };
+        // SAFETY: the caller guarantees that the memory holds every address of the program.
+        unsafe { self.run_cells(c, &cells, rngs) }
+    }
+
+    /// Runs one component on the memory `cells` points into.
+    ///
+    /// # Safety
+    /// That memory must hold every address of the program, and `rngs` must hold `L` generators
+    /// if the program draws random numbers.
+    #[inline(always)]
+    unsafe fn run_cells<const F: usize, const L: usize>(
+        &self,
+        c: Component,
+        cells: &Cells<F, L>,
+        rngs: &mut [Rng],
+    ) {
         for code in &self.parts[c as usize] {
-            // SAFETY: the caller guarantees that the memory holds every address of the program.
-            unsafe { step(code, &cells, rngs) };
+            // SAFETY: guaranteed by the caller.
+            unsafe { step(code, cells, rngs) };
         }
     }
 }

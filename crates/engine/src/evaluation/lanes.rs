@@ -246,33 +246,23 @@ pub fn execute_lanes<const F: usize>(
 ) -> [Outcome; LANES] {
     let group = &group.with(tasks);
     start(program, memory, rngs);
-    if program.is_random() {
-        run_from::<F, true>(
-            program,
-            group,
-            0,
-            num_train,
-            num_valid,
-            max_abs_error,
-            memory,
-            rngs,
-            None,
-            None,
-        )
+    let run = if program.is_random() {
+        run_from::<F, true>
     } else {
-        run_from::<F, false>(
-            program,
-            group,
-            0,
-            num_train,
-            num_valid,
-            max_abs_error,
-            memory,
-            rngs,
-            None,
-            None,
-        )
-    }
+        run_from::<F, false>
+    };
+    run(
+        program,
+        group,
+        0,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rngs,
+        None,
+        None,
+    )
 }
 
 /// Checks what every lane run relies on: a random stream per lane for a program with random
