@@ -9,6 +9,7 @@
 pub mod builtins;
 pub mod checkpoint;
 pub mod config;
+pub mod cpu;
 pub mod evaluation;
 pub mod evolution;
 pub mod experiment;

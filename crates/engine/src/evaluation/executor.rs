@@ -1,5 +1,6 @@
 //! The train loop of one algorithm on one task (SPEC 4).
 
+use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, Memory, PREDICTION};
 use crate::program::Component;
@@ -174,10 +175,29 @@ fn start<const F: usize>(program: &Program, memory: &mut Memory<F>, rng: &mut Rn
     unsafe { program.run_unchecked(Component::Setup, memory, rng) };
 }
 
-/// The train loop from training step `done` on (within the first epoch), the memory holding
-/// the state after those steps; the outcome counts only the steps taken here.
+with_avx2! {
+    /// The train loop from training step `done` on (within the first epoch), the memory
+    /// holding the state after those steps; the outcome counts only the steps taken here.
+    /// Compiled for AVX2 where the CPU has it.
+    #[allow(clippy::too_many_arguments)]
+    fn run_from<const F: usize>(
+        program: &Program,
+        task: &Task<F>,
+        done: usize,
+        num_train: usize,
+        num_valid: usize,
+        max_abs_error: f64,
+        memory: &mut Memory<F>,
+        rng: &mut Rng,
+        errors: Option<&mut Errors>,
+        snapshot: Option<&mut Memory<F>>,
+    ) -> Outcome = run_from_body;
+}
+
+/// The body of [`run_from`].
 #[allow(clippy::too_many_arguments)]
-fn run_from<const F: usize>(
+#[inline(always)]
+fn run_from_body<const F: usize>(
     program: &Program,
     task: &Task<F>,
     done: usize,
@@ -243,7 +263,7 @@ struct Trained {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn train<const F: usize>(
     program: &Program,
     task: &Task<F>,
@@ -305,7 +325,7 @@ fn train<const F: usize>(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn validate<const F: usize>(
     program: &Program,
     task: &Task<F>,
@@ -342,7 +362,7 @@ fn validate<const F: usize>(
 
 /// The signed error of one validation prediction (0 or 1 for accuracy; ∞ for a sigmoid out of
 /// range).
-#[inline]
+#[inline(always)]
 pub(super) fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => label - prediction,
@@ -360,7 +380,7 @@ pub(super) fn validation_error(eval_type: EvalType, label: f64, prediction: f64)
 }
 
 /// What one validation error adds to the loss.
-#[inline]
+#[inline(always)]
 pub(super) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => error * error,
@@ -369,7 +389,7 @@ pub(super) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
 }
 
 /// The fitness of a validation pass from its loss over the full validation size.
-#[inline]
+#[inline(always)]
 pub(super) fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
     match eval_type {
         EvalType::RmsError => flip_and_squash((loss / steps as f64).sqrt()),

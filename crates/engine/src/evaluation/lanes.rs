@@ -9,6 +9,7 @@
 //! computing values that nobody reads.
 
 use super::executor::{Errors, Outcome, validation_error, validation_fitness, validation_loss};
+use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes, PREDICTION, Vector};
 use crate::program::Component;
@@ -287,9 +288,28 @@ fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>, r
     unsafe { program.run_lanes_unchecked(Component::Setup, memory, rngs) };
 }
 
-/// The train loop of every lane from training step `done` on (see the executor's `run_from`).
+with_avx2! {
+    /// The train loop of every lane from training step `done` on (see the executor's
+    /// `run_from`), compiled for AVX2 where the CPU has it.
+    #[allow(clippy::too_many_arguments)]
+    fn run_from<const F: usize, const RANDOM: bool>(
+        program: &Program,
+        group: &Lanes<'_, F>,
+        done: usize,
+        num_train: usize,
+        num_valid: usize,
+        max_abs_error: f64,
+        memory: &mut LaneMemory<F, LANES>,
+        rngs: &mut [Rng],
+        errors: Option<&mut [Errors; LANES]>,
+        snapshot: Option<&mut LaneMemory<F, LANES>>,
+    ) -> [Outcome; LANES] = run_from_body;
+}
+
+/// The body of [`run_from`].
 #[allow(clippy::too_many_arguments)]
-fn run_from<const F: usize, const RANDOM: bool>(
+#[inline(always)]
+fn run_from_body<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
     done: usize,
@@ -355,7 +375,7 @@ fn interleave<const F: usize>(rows: &[&Vector<F>; LANES]) -> [[f64; LANES]; F] {
 /// `count` training steps from step `start` on every lane still alive; a lane whose error
 /// diverges stops (its steps counted up to that one).
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-#[inline]
+#[inline(always)]
 fn train<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
@@ -449,7 +469,7 @@ fn train<const F: usize, const RANDOM: bool>(
 /// Scores the first `num_valid` validation examples on every lane still alive, raising each
 /// lane's best fitness; a lane whose error diverges scores 0 this epoch.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn validate<const F: usize, const RANDOM: bool>(
     program: &Program,
     group: &Lanes<'_, F>,

@@ -1,0 +1,130 @@
+//! The hot loops' AVX2 copies (`cpu`) give exactly the results of their baseline copies, for
+//! random programs over every op, in lanes and one task at a time.
+
+use automl_zero_engine::builtins::{Builtin, Generator};
+use automl_zero_engine::cpu;
+use automl_zero_engine::evaluation::lanes::{Group, LANES, execute_lanes, split};
+use automl_zero_engine::evaluation::{Errors, Outcome, execute};
+use automl_zero_engine::interpreter::Program;
+use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
+use automl_zero_engine::ops::Op;
+use automl_zero_engine::program::Algorithm;
+use automl_zero_engine::rng::Rng;
+use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
+use std::path::Path;
+
+const SIZES: MemorySizes = MemorySizes {
+    scalars: 8,
+    vectors: 4,
+    matrices: 2,
+};
+
+/// Random programs over every op, random ones included.
+fn programs(count: usize, seed: u64) -> Vec<Algorithm> {
+    let ops = Op::ALL.to_vec();
+    let generator = Generator {
+        sizes: SIZES,
+        size_init: [5, 4, 6],
+        ops: [ops.clone(), ops.clone(), ops],
+    };
+    let mut rng = Rng::new(seed, 0);
+    (0..count)
+        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
+        .collect()
+}
+
+fn make_tasks<const F: usize>(count: usize, eval_type: EvalType) -> Vec<Task<F>> {
+    let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, F, 30, 20, count);
+    spec.num_train_epochs = 2;
+    let mut tasks = build_tasks::<F>(&[spec], "search_tasks", Path::new(".")).unwrap();
+    for task in &mut tasks {
+        task.eval_type = eval_type;
+    }
+    tasks
+}
+
+/// Every number a run reports, and the errors it recorded, as bits.
+type Fingerprint = Vec<u64>;
+
+fn fingerprint(outcome: &Outcome, errors: Option<&Errors>) -> Fingerprint {
+    let mut bits = vec![
+        outcome.fitness.to_bits(),
+        outcome.train_steps,
+        outcome.valid_steps,
+    ];
+    if let Some(e) = errors {
+        bits.extend(e.train.iter().chain(&e.valid).map(|x| x.to_bits()));
+    }
+    bits
+}
+
+/// One task at a time (errors recorded) and in lanes, every program on every task.
+fn run_all<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> Vec<Fingerprint> {
+    let groups: Vec<Group<F>> = split(tasks, 0..tasks.len())
+        .into_iter()
+        .map(|range| Group::new(tasks, range))
+        .collect();
+    let mut memory = Memory::<F>::new(SIZES);
+    let mut lane_memory = LaneMemory::<F, LANES>::new(SIZES);
+    let mut errors = Errors::default();
+    let mut prints = Vec::new();
+    for (i, a) in programs.iter().enumerate() {
+        let program = Program::compile(a, &SIZES, F).unwrap();
+        for (t, task) in tasks.iter().enumerate() {
+            errors.clear();
+            let mut rng = Rng::new(i as u64, t as u64);
+            let outcome = execute(
+                &program,
+                task,
+                45,
+                20,
+                100.0,
+                &mut memory,
+                &mut rng,
+                Some(&mut errors),
+            );
+            prints.push(fingerprint(&outcome, Some(&errors)));
+        }
+        for group in &groups {
+            let mut rngs: [Rng; LANES] = std::array::from_fn(|l| Rng::new(i as u64, l as u64));
+            let outcomes = execute_lanes(
+                &program,
+                group,
+                tasks,
+                45,
+                20,
+                100.0,
+                &mut lane_memory,
+                &mut rngs,
+            );
+            prints.extend(outcomes.iter().map(|o| fingerprint(o, None)));
+        }
+    }
+    prints
+}
+
+fn both_ways<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize, usize) {
+    cpu::force_baseline(true);
+    let baseline = run_all(tasks, programs);
+    cpu::force_baseline(false);
+    let fastest = run_all(tasks, programs);
+    assert_eq!(baseline.len(), fastest.len());
+    for (k, (b, f)) in baseline.iter().zip(&fastest).enumerate() {
+        assert_eq!(b, f, "run {k}");
+    }
+    let scored = baseline
+        .iter()
+        .filter(|p| f64::from_bits(p[0]) > 0.0)
+        .count();
+    (scored, baseline.len())
+}
+
+#[test]
+fn avx2_copies_give_the_results_of_the_baseline_copies() {
+    // One test, since the choice of copy is global to the process.
+    let (scored, runs) = both_ways(&make_tasks::<4>(6, EvalType::RmsError), &programs(300, 11));
+    assert!(scored > runs / 5, "{scored} of {runs} runs scored above 0");
+    let (scored, runs) = both_ways(&make_tasks::<8>(5, EvalType::Accuracy), &programs(150, 12));
+    assert!(scored > runs / 5, "{scored} of {runs} runs scored above 0");
+    println!("AVX2 copies in use: {}", cpu::uses_avx2());
+}
