@@ -17,7 +17,7 @@ pub use workers::Workers;
 use crate::interpreter::Program;
 use crate::liveness;
 use crate::memory::{Memory, MemorySizes};
-use crate::program::Algorithm;
+use crate::program::{Algorithm, Component};
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
@@ -468,6 +468,15 @@ impl<const F: usize> Evaluator<F> {
             }
         }
 
+        // Compile what the canonical cache did not answer, in parallel.
+        {
+            let mut active: Vec<&mut Job> = jobs
+                .iter_mut()
+                .filter(|j| j.standing == Standing::Active)
+                .collect();
+            workers.for_each(&mut active, |job| compile::<F>(job));
+        }
+
         for range in stages {
             for group in lanes::split(tasks, range.clone()) {
                 if group.len() > 1 {
@@ -792,14 +801,19 @@ fn job_run<const F: usize>(
     full_run(&job.program, job.cost, tasks, t, job.seed, settings, memory)
 }
 
-/// Compiles a job's live part and computes its canonical key (when `keyed`).
+/// Finds a job's live part and computes its canonical key (when `keyed`); [`compile`] follows
+/// for a job that the canonical cache does not answer.
 fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSettings, keyed: bool) {
     let algorithm = &job.algorithm;
     liveness::live_into(algorithm, &mut job.live);
     job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
-    job.program.compile_live(algorithm, &job.live, F);
-    job.blind = !job.program.is_random() && !liveness::prediction_reads_data(algorithm, &job.live);
-    job.trace.get_mut().expect("trace lock").0 = None;
+    let random = Component::ALL.into_iter().zip(&job.live).any(|(c, flags)| {
+        algorithm
+            .component(c)
+            .iter()
+            .zip(flags)
+            .any(|(ins, &live)| live && ins.op.info().random)
+    });
     job.standing = Standing::Active;
     job.fitness = 0.0;
     job.steps = 0;
@@ -812,7 +826,7 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
     job.ahead.resize(tasks.len(), None);
     // A program whose live part draws random numbers has a noisy fitness: caching its first
     // evaluation would freeze a lucky (or unlucky) draw for good, so it is evaluated afresh.
-    job.key = (keyed && !job.program.is_random()).then(|| {
+    job.key = (keyed && !random).then(|| {
         // The budget judges the unpruned algorithm, so its verdicts are part of the key.
         let verdicts = match (settings.budget, job.cost) {
             (Some(b), Some(c)) => tasks.iter().fold(1u128, |acc, t| {
@@ -823,6 +837,14 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
         };
         liveness::canonical_key_of_live(&job.algorithm, &job.live) ^ verdicts
     });
+}
+
+/// Compiles a job's live part (found by [`prepare`]).
+fn compile<const F: usize>(job: &mut Job) {
+    let algorithm = &job.algorithm;
+    job.program.compile_live(algorithm, &job.live, F);
+    job.blind = !job.program.is_random() && !liveness::prediction_reads_data(algorithm, &job.live);
+    job.trace.get_mut().expect("trace lock").0 = None;
 }
 
 /// Runs the FEC probe of a job on a range of tasks.
