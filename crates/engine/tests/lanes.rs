@@ -179,9 +179,9 @@ fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize,
 
 #[test]
 fn lanes_give_the_outcomes_of_one_task_at_a_time() {
-    // 7 tasks: groups of 4 and 3 (a short group repeats its last task in the spare lane).
+    // 7 tasks: a full group and a short one (which repeats its last task in the spare lanes).
     let tasks = make_tasks::<4>(7, EvalType::RmsError);
-    assert_eq!(split(&tasks, 0..7), vec![0..4, 4..7]);
+    assert_eq!(split(&tasks, 0..7), vec![0..LANES, LANES..7]);
     let (scored, stopped) = compare(&tasks, &programs(400, 3));
     assert!(scored > 500 && stopped > 500, "{scored} {stopped}");
 }
@@ -195,8 +195,19 @@ fn lanes_give_the_outcomes_of_one_task_at_a_time_on_accuracy_tasks_of_8_features
 
 #[test]
 fn lanes_give_the_outcomes_of_one_task_at_a_time_at_32_features() {
-    let tasks = make_tasks::<32>(2, EvalType::RmsError);
-    let (scored, stopped) = compare(&tasks, &programs(30, 6));
+    // An unoptimised build keeps every 32 × 32 lane matrix temporary of the interpreter's
+    // ops in its own stack slot: more than a test thread's 2 MiB, within the 8 MiB of a main
+    // thread (and of the worker pool's threads).
+    let run = || {
+        let tasks = make_tasks::<32>(2, EvalType::RmsError);
+        compare(&tasks, &programs(30, 6))
+    };
+    let (scored, stopped) = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
     assert!(scored > 10 && stopped > 10, "{scored} {stopped}");
 }
 

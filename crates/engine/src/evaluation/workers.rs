@@ -52,6 +52,10 @@ impl Workers {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("automl-zero-worker-{i}"))
+            // As much stack as the main thread has: the interpreter's temporaries for the
+            // largest feature size run in lanes need more than the default 2 MiB in an
+            // unoptimised build.
+            .stack_size(8 << 20)
             .build()
             .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
         Ok(Workers {
