@@ -92,10 +92,37 @@ impl Instruction {
         self.op.info().output.map(|k| (k, self.out))
     }
 
+    /// Whether the addresses fit the memory sizes and index data lie in [0, 1) (see
+    /// [`Instruction::check`], which says what is wrong).
+    #[inline]
+    pub fn fits(&self, sizes: &MemorySizes) -> bool {
+        // Every child of a search is checked: no iterators, no early returns.
+        let info = self.op.info();
+        let fits = |kind: Option<&Kind>, addr: u16| kind.is_none_or(|&k| addr < sizes.of(k));
+        let index = |f: f32| (0.0..1.0).contains(&f);
+        let indices = match info.data {
+            Data::VectorElement => index(self.data[0]),
+            Data::MatrixElement => index(self.data[0]) & index(self.data[1]),
+            _ => true,
+        };
+        fits(info.inputs.first(), self.in1)
+            & fits(info.inputs.get(1), self.in2)
+            & fits(info.output.as_ref(), self.out)
+            & indices
+    }
+
     /// Checks addresses against memory sizes and index data against [0, 1).
     pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
-        // Written out rather than over `reads()` and `writes()`: every child of a search is
-        // checked, and this is several times cheaper.
+        if self.fits(sizes) {
+            Ok(())
+        } else {
+            self.explain(sizes)
+        }
+    }
+
+    /// What [`Instruction::check`] reports.
+    #[cold]
+    fn explain(&self, sizes: &MemorySizes) -> Result<(), String> {
         let info = self.op.info();
         let operands = [
             (info.inputs.first(), self.in1),
@@ -229,6 +256,10 @@ impl Algorithm {
 
     /// Checks every instruction against memory sizes, naming the first bad one.
     pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
+        let fits = |c: Component| self.component(c).iter().all(|ins| ins.fits(sizes));
+        if Component::ALL.into_iter().all(fits) {
+            return Ok(());
+        }
         for c in Component::ALL {
             for (i, ins) in self.component(c).iter().enumerate() {
                 ins.check(sizes)
