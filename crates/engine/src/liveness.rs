@@ -64,23 +64,26 @@ fn overwrites(ins: &Instruction) -> bool {
 /// Walks a component backwards from the locations live after it; marks live instructions in
 /// `keep` and returns the locations live before it.
 fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> Locations {
+    // Run for every child of a search, a few times over: the op's facts are read once per
+    // instruction, without iterators.
     let mut live = *live_after;
-    for (i, ins) in code.iter().enumerate().rev() {
-        let Some((kind, out)) = ins.writes() else {
-            keep[i] = false;
-            continue;
-        };
-        if !live.contains(kind, out) {
-            keep[i] = false;
+    for (ins, kept) in code.iter().zip(keep.iter_mut()).rev() {
+        let info = ins.op.info();
+        *kept = info.output.is_some_and(|kind| live.contains(kind, ins.out));
+        if !*kept {
             continue;
         }
-        keep[i] = true;
-        if overwrites(ins) {
-            live.remove(kind, out);
+        if let Some(kind) = info.output
+            && !matches!(info.data, Data::VectorElement | Data::MatrixElement)
+        {
+            live.remove(kind, ins.out);
         }
         // A partial write keeps the rest of the old value live.
-        for (k, a) in ins.reads() {
-            live.insert(k, a);
+        if let Some(&kind) = info.inputs.first() {
+            live.insert(kind, ins.in1);
+        }
+        if let Some(&kind) = info.inputs.get(1) {
+            live.insert(kind, ins.in2);
         }
     }
     live
