@@ -370,6 +370,13 @@ fn run_from_body<const F: usize, const RANDOM: bool>(
     outcomes
 }
 
+/// Whether an error is NaN or above the bound: not within it, one comparison that NaN fails.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn diverged(error: f64, bound: f64) -> bool {
+    !(error <= bound)
+}
+
 /// One vector per lane as a lane vector.
 #[inline(always)]
 fn interleave<const F: usize>(rows: &[&Vector<F>; LANES]) -> [[f64; LANES]; F] {
@@ -441,9 +448,8 @@ fn train<const F: usize, const RANDOM: bool>(
             t += 1;
             let error: [f64; LANES] = std::array::from_fn(|l| (labels[l] - s1[l]).abs());
             // A lane fails where its error is NaN or above the bound.
-            let failing: [bool; LANES] = std::array::from_fn(|l| {
-                alive[l] & (error[l].is_nan() | (error[l] > max_abs_error))
-            });
+            let failing: [bool; LANES] =
+                std::array::from_fn(|l| alive[l] & diverged(error[l], max_abs_error));
             if failing.contains(&true) {
                 for l in (0..LANES).filter(|&l| failing[l]) {
                     alive[l] = false;
@@ -507,9 +513,8 @@ fn validate<const F: usize, const RANDOM: bool>(
         let labels = group.data.valid_labels[k];
         let error: [f64; LANES] =
             std::array::from_fn(|l| validation_error(task.eval_type, labels[l], prediction[l]));
-        let failing: [bool; LANES] = std::array::from_fn(|l| {
-            going[l] & (error[l].is_nan() | (error[l].abs() > max_abs_error))
-        });
+        let failing: [bool; LANES] =
+            std::array::from_fn(|l| going[l] & diverged(error[l].abs(), max_abs_error));
         if failing.contains(&true) {
             for l in (0..LANES).filter(|&l| failing[l]) {
                 outcomes[l].valid_steps += k as u64 + 1;
