@@ -439,8 +439,9 @@ pub fn trace<const F: usize>(
     let mut position = 0;
     while position < total {
         let chunk = per_epoch.min(total - position);
-        for t in position..position + chunk {
-            let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
+        // `position` is a whole number of epochs: walk this epoch's order as a slice.
+        for &example in &task.epochs[position / per_epoch][..chunk] {
+            let example = example as usize;
             memory.vectors[FEATURES as usize] = task.train_features[example];
             memory.scalars[LABEL as usize] = 0.0;
             unsafe { program.run_unchecked(Component::Predict, memory, rng) };
@@ -483,9 +484,11 @@ pub fn replay<const F: usize>(
     while position < total {
         let chunk = per_epoch.min(total - position);
         let first = position == 0;
-        for t in position..position + chunk {
-            let example = task.epochs[t / per_epoch][t % per_epoch] as usize;
-            let error = (task.train_labels[example] - trace.train[t]).abs();
+        // `position` is a whole number of epochs: walk this epoch's order as a slice.
+        let order = &task.epochs[position / per_epoch][..chunk];
+        let predictions = &trace.train[position..position + chunk];
+        for (&example, &prediction) in order.iter().zip(predictions) {
+            let error = (task.train_labels[example as usize] - prediction).abs();
             outcome.train_steps += 1;
             if error.is_nan() || error > max_abs_error {
                 return Some(outcome);
