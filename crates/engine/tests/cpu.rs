@@ -1,7 +1,6 @@
 //! The hot loops' AVX2 copies (`cpu`) give exactly the results of their baseline copies, for
 //! random programs over every op, in lanes and one task at a time.
 
-use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::cpu;
 use automl_zero_engine::evaluation::lanes::{Group, LANES, execute_lanes, split};
 use automl_zero_engine::evaluation::{Errors, Outcome, execute};
@@ -10,8 +9,9 @@ use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::rng::Rng;
-use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
-use std::path::Path;
+use automl_zero_engine::tasks::{EvalType, Task};
+
+mod common;
 
 const SIZES: MemorySizes = MemorySizes {
     scalars: 8,
@@ -21,26 +21,11 @@ const SIZES: MemorySizes = MemorySizes {
 
 /// Random programs over every op, random ones included.
 fn programs(count: usize, seed: u64) -> Vec<Algorithm> {
-    let ops = Op::ALL.to_vec();
-    let generator = Generator {
-        sizes: SIZES,
-        size_init: [5, 4, 6],
-        ops: [ops.clone(), ops.clone(), ops],
-    };
-    let mut rng = Rng::new(seed, 0);
-    (0..count)
-        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
-        .collect()
+    common::random_programs(SIZES, Op::ALL, count, seed)
 }
 
 fn make_tasks<const F: usize>(count: usize, eval_type: EvalType) -> Vec<Task<F>> {
-    let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, F, 30, 20, count);
-    spec.num_train_epochs = 2;
-    let mut tasks = build_tasks::<F>(&[spec], "search_tasks", Path::new(".")).unwrap();
-    for task in &mut tasks {
-        task.eval_type = eval_type;
-    }
-    tasks
+    common::linear_tasks(count, 2, eval_type)
 }
 
 /// Every number a run reports, and the errors it recorded, as bits.

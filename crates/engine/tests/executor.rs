@@ -11,6 +11,8 @@ use automl_zero_engine::rng::Rng;
 use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
 use std::path::Path;
 
+mod common;
+
 const SIZES: MemorySizes = MemorySizes {
     scalars: 8,
     vectors: 4,
@@ -912,23 +914,9 @@ fn learn_sees_the_features_and_predict_a_zero_label_whatever_the_other_wrote() {
 // ---------------------------------------------------------------------------------------------
 // A full run resumed from its FEC probe, and a memory reused between programs
 
-/// Random programs over every deterministic op, with the given sizes of Setup, Predict, Learn.
+/// Random programs over every deterministic op.
 fn random_deterministic_programs(count: usize, seed: u64) -> Vec<Algorithm> {
-    use automl_zero_engine::builtins::{Builtin, Generator};
-    let ops: Vec<Op> = Op::ALL
-        .iter()
-        .copied()
-        .filter(|op| !op.info().random)
-        .collect();
-    let generator = Generator {
-        sizes: SIZES,
-        size_init: [5, 4, 6],
-        ops: [ops.clone(), ops.clone(), ops],
-    };
-    let mut rng = Rng::new(seed, 0);
-    (0..count)
-        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
-        .collect()
+    common::random_programs(SIZES, &common::deterministic_ops(), count, seed)
 }
 
 #[test]

@@ -12,8 +12,9 @@ use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::rng::Rng;
-use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
-use std::path::Path;
+use automl_zero_engine::tasks::{EvalType, Task};
+
+mod common;
 
 const SIZES: MemorySizes = MemorySizes {
     scalars: 8,
@@ -23,32 +24,13 @@ const SIZES: MemorySizes = MemorySizes {
 
 /// Random programs over every deterministic op.
 fn programs(count: usize, seed: u64) -> Vec<Algorithm> {
-    let ops: Vec<Op> = Op::ALL
-        .iter()
-        .copied()
-        .filter(|op| !op.info().random)
-        .collect();
-    let generator = Generator {
-        sizes: SIZES,
-        size_init: [5, 4, 6],
-        ops: [ops.clone(), ops.clone(), ops],
-    };
-    let mut rng = Rng::new(seed, 0);
-    (0..count)
-        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
-        .collect()
+    common::random_programs(SIZES, &common::deterministic_ops(), count, seed)
 }
 
 /// `count` linear regression tasks of 30 examples per epoch, 3 epochs and 20 validation
 /// examples, each with its own data.
 fn make_tasks<const F: usize>(count: usize, eval_type: EvalType) -> Vec<Task<F>> {
-    let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, F, 30, 20, count);
-    spec.num_train_epochs = 3;
-    let mut tasks = build_tasks::<F>(&[spec], "search_tasks", Path::new(".")).unwrap();
-    for task in &mut tasks {
-        task.eval_type = eval_type;
-    }
-    tasks
+    common::linear_tasks(count, 3, eval_type)
 }
 
 fn assert_same(got: &Outcome, expected: &Outcome, what: &str) {
@@ -229,17 +211,9 @@ fn groups_hold_consecutive_tasks_of_one_shape() {
     assert_eq!(split(&tasks, 1..6), vec![1..2, 2..3, 3..6]);
 }
 
-/// A program over every op, random ones included.
+/// Random programs over every op, random ones included.
 fn random_op_programs(count: usize, seed: u64) -> Vec<Algorithm> {
-    let generator = Generator {
-        sizes: SIZES,
-        size_init: [5, 4, 6],
-        ops: [Op::ALL.to_vec(), Op::ALL.to_vec(), Op::ALL.to_vec()],
-    };
-    let mut rng = Rng::new(seed, 0);
-    (0..count)
-        .map(|_| generator.build(Builtin::Random, &mut rng).unwrap())
-        .collect()
+    common::random_programs(SIZES, Op::ALL, count, seed)
 }
 
 #[test]
