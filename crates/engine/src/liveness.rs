@@ -8,7 +8,7 @@
 //! pruning and after renaming their addresses are the same algorithm ([`canonical_key`]).
 
 use crate::memory::{FEATURES, LABEL, PREDICTION};
-use crate::ops::{Data, Kind};
+use crate::ops::{Data, Kind, OpInfo};
 use crate::program::{Algorithm, Component, Instruction};
 
 /// Words of a per-kind bitset: enough for `memory::MAX_SIZE` addresses.
@@ -53,12 +53,9 @@ impl Locations {
     }
 }
 
-/// Whether an instruction's write replaces its whole output (const sets change one element).
-fn overwrites(ins: &Instruction) -> bool {
-    !matches!(
-        ins.op.info().data,
-        Data::VectorElement | Data::MatrixElement
-    )
+/// Whether an op's write replaces its whole output (const sets change one element).
+fn overwrites(info: &OpInfo) -> bool {
+    !matches!(info.data, Data::VectorElement | Data::MatrixElement)
 }
 
 /// Walks a component backwards from the locations live after it; marks live instructions in
@@ -74,7 +71,7 @@ fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> 
             continue;
         }
         if let Some(kind) = info.output
-            && !matches!(info.data, Data::VectorElement | Data::MatrixElement)
+            && overwrites(info)
         {
             live.remove(kind, ins.out);
         }
@@ -140,7 +137,7 @@ fn forward(code: &[Instruction], keep: &[bool], tainted: &mut Locations) {
         };
         if ins.reads().any(|(k, a)| tainted.contains(k, a)) {
             tainted.insert(kind, out);
-        } else if overwrites(ins) {
+        } else if overwrites(ins.op.info()) {
             tainted.remove(kind, out);
         }
     }

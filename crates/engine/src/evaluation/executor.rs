@@ -302,7 +302,7 @@ fn train<const F: usize>(
             }
             let error = (label - *s1).abs();
             t += 1;
-            if error.is_nan() || error > max_abs_error {
+            if diverged(error, max_abs_error) {
                 return Trained {
                     ok: false,
                     steps: (t - start) as u64,
@@ -347,7 +347,7 @@ fn validate<const F: usize>(
         unsafe { program.run_unchecked(Component::Predict, memory, rng) };
         let prediction = memory.scalars[PREDICTION as usize];
         let error = validation_error(task.eval_type, task.valid_labels[k], prediction);
-        if error.is_nan() || error.abs() > max_abs_error {
+        if diverged(error.abs(), max_abs_error) {
             *predicted += k as u64 + 1;
             return 0.0;
         }
@@ -358,6 +358,14 @@ fn validate<const F: usize>(
     }
     *predicted += num_valid.min(steps) as u64;
     validation_fitness(task.eval_type, loss, steps)
+}
+
+/// Whether an error ends a run: NaN or above the bound. Written as "not within the bound", one
+/// comparison that NaN fails.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+pub(super) fn diverged(error: f64, bound: f64) -> bool {
+    !(error <= bound)
 }
 
 /// The signed error of one validation prediction (0 or 1 for accuracy; ∞ for a sigmoid out of
@@ -490,7 +498,7 @@ pub fn replay<const F: usize>(
         for (&example, &prediction) in order.iter().zip(predictions) {
             let error = (task.train_labels[example as usize] - prediction).abs();
             outcome.train_steps += 1;
-            if error.is_nan() || error > max_abs_error {
+            if diverged(error, max_abs_error) {
                 return Some(outcome);
             }
             if first && let Some(e) = errors.as_deref_mut() {
@@ -504,7 +512,7 @@ pub fn replay<const F: usize>(
             outcome.valid_steps += 1;
             let error =
                 validation_error(task.eval_type, task.valid_labels[k], trace.valid[seen + k]);
-            if error.is_nan() || error.abs() > max_abs_error {
+            if diverged(error.abs(), max_abs_error) {
                 failed = true;
                 break;
             }

@@ -8,7 +8,9 @@
 //! so the outcomes are the same bit for bit; a lane whose run stops (diverged) goes on
 //! computing values that nobody reads.
 
-use super::executor::{Errors, Outcome, validation_error, validation_fitness, validation_loss};
+use super::executor::{
+    Errors, Outcome, diverged, validation_error, validation_fitness, validation_loss,
+};
 use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes, PREDICTION, Vector};
@@ -164,8 +166,8 @@ pub fn same_shape<const F: usize>(a: &Task<F>, b: &Task<F>) -> bool {
         && a.eval_type == b.eval_type
 }
 
-/// [`super::probe`] on every lane, for a program without random ops: each lane's outcome, and whether the snapshot holds that
-/// lane's memory after its training (see [`resume_lanes`]).
+/// [`super::probe`] on every lane, for a program without random ops: each lane's outcome, and
+/// whether the snapshot holds that lane's memory after its training (see [`resume_lanes`]).
 #[allow(clippy::too_many_arguments)]
 pub fn probe_lanes<const F: usize>(
     program: &Program,
@@ -368,13 +370,6 @@ fn run_from_body<const F: usize, const RANDOM: bool>(
         );
     }
     outcomes
-}
-
-/// Whether an error is NaN or above the bound: not within it, one comparison that NaN fails.
-#[inline(always)]
-#[allow(clippy::neg_cmp_op_on_partial_ord)]
-fn diverged(error: f64, bound: f64) -> bool {
-    !(error <= bound)
 }
 
 /// One vector per lane as a lane vector.

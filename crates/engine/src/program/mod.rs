@@ -112,17 +112,18 @@ impl Instruction {
     }
 
     /// Checks addresses against memory sizes and index data against [0, 1).
+    #[inline]
     pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
         if self.fits(sizes) {
             Ok(())
         } else {
-            self.explain(sizes)
+            Err(self.misfit(sizes))
         }
     }
 
-    /// What [`Instruction::check`] reports.
+    /// What is wrong with an instruction that does not [`Instruction::fits`].
     #[cold]
-    fn explain(&self, sizes: &MemorySizes) -> Result<(), String> {
+    fn misfit(&self, sizes: &MemorySizes) -> String {
         let info = self.op.info();
         let operands = [
             (info.inputs.first(), self.in1),
@@ -133,22 +134,17 @@ impl Instruction {
             if let Some(&kind) = kind
                 && addr >= sizes.of(kind)
             {
-                return Err(address_error(kind, addr, sizes));
+                return address_error(kind, addr, sizes);
             }
         }
-        let indices: &[f32] = match info.data {
-            Data::VectorElement => &self.data[..1],
-            Data::MatrixElement => &self.data[..2],
-            _ => &[],
+        // Not an address, so an index fraction.
+        let f = match info.data {
+            Data::MatrixElement if (0.0..1.0).contains(&self.data[0]) => self.data[1],
+            _ => self.data[0],
         };
-        for &f in indices {
-            if !(0.0..1.0).contains(&f) {
-                return Err(format!(
-                    "index fraction {f:?} is outside [0, 1) (an index is written as a fraction of the feature size)"
-                ));
-            }
-        }
-        Ok(())
+        format!(
+            "index fraction {f:?} is outside [0, 1) (an index is written as a fraction of the feature size)"
+        )
     }
 }
 
@@ -256,10 +252,6 @@ impl Algorithm {
 
     /// Checks every instruction against memory sizes, naming the first bad one.
     pub fn check(&self, sizes: &MemorySizes) -> Result<(), String> {
-        let fits = |c: Component| self.component(c).iter().all(|ins| ins.fits(sizes));
-        if Component::ALL.into_iter().all(fits) {
-            return Ok(());
-        }
         for c in Component::ALL {
             for (i, ins) in self.component(c).iter().enumerate() {
                 ins.check(sizes)
@@ -307,5 +299,72 @@ impl fmt::Display for Algorithm {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZES: MemorySizes = MemorySizes {
+        scalars: 4,
+        vectors: 3,
+        matrices: 1,
+    };
+
+    fn with_data(op: Op, out: u16, data: [f32; 3]) -> Instruction {
+        Instruction {
+            data,
+            ..Instruction::new(op, 0, 0, out)
+        }
+    }
+
+    #[test]
+    fn check_accepts_what_fits_and_names_what_does_not() {
+        let ok = Instruction::new(Op::VectorInnerProduct, 0, 2, 3);
+        assert!(ok.fits(&SIZES) && ok.check(&SIZES).is_ok());
+        let cases = [
+            (
+                Instruction::new(Op::VectorInnerProduct, 3, 0, 1),
+                "address v3 is beyond",
+            ),
+            (
+                Instruction::new(Op::VectorInnerProduct, 0, 1, 4),
+                "address s4 is beyond",
+            ),
+            (
+                with_data(Op::VectorConstSet, 1, [1.0, 0.5, 0.0]),
+                "index fraction 1.0",
+            ),
+            (
+                with_data(Op::MatrixConstSet, 0, [0.5, -0.25, 0.0]),
+                "index fraction -0.25",
+            ),
+            (
+                with_data(Op::MatrixConstSet, 0, [f32::NAN, 0.5, 0.0]),
+                "index fraction NaN",
+            ),
+        ];
+        for (ins, message) in cases {
+            assert!(!ins.fits(&SIZES), "{ins:?}");
+            let error = ins.check(&SIZES).unwrap_err();
+            assert!(error.starts_with(message), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_algorithm_check_names_the_component_and_instruction() {
+        let a = Algorithm {
+            learn: vec![
+                Instruction::new(Op::ScalarSum, 0, 1, 2),
+                Instruction::new(Op::ScalarSum, 0, 9, 2),
+            ],
+            ..Algorithm::default()
+        };
+        assert!(
+            a.check(&SIZES)
+                .unwrap_err()
+                .starts_with("Learn, instruction 2: address s9")
+        );
     }
 }
