@@ -1,8 +1,7 @@
 //! Functional equivalence checking (SPEC 7): a cache of fitnesses keyed by a probe's errors.
 
-use lru::LruCache;
+use schnellru::{ByLength, LruMap};
 use serde::{Deserialize, Serialize};
-use std::num::NonZeroUsize;
 
 /// FEC settings (`search.fec` in a config).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -143,7 +142,7 @@ pub fn shard_of(hash: u64) -> usize {
 
 /// One shard: an LRU cache of fitnesses by probe hash, with its use counts.
 pub struct Shard {
-    entries: LruCache<u64, (f64, u64), KeyHasher>,
+    entries: LruMap<u64, (f64, u64), ByLength, KeyHasher>,
     forget_every: u64,
     /// Hit and miss counts of this shard.
     pub stats: FecStats,
@@ -152,7 +151,7 @@ pub struct Shard {
 impl Shard {
     /// The cached fitness for a hash; a hit moves it to the front and may forget it.
     pub fn lookup(&mut self, hash: u64) -> Option<f64> {
-        let Some(entry) = self.entries.get_mut(&hash) else {
+        let Some(entry) = self.entries.get(&hash) else {
             self.stats.misses += 1;
             return None;
         };
@@ -160,7 +159,7 @@ impl Shard {
         entry.1 += 1;
         let fitness = entry.0;
         if self.forget_every != 0 && entry.1 >= self.forget_every {
-            self.entries.pop(&hash);
+            self.entries.remove(&hash);
         }
         Some(fitness)
     }
@@ -174,7 +173,7 @@ impl Shard {
 
     /// Records a fitness, evicting the shard's least recently used entry when full.
     pub fn insert(&mut self, hash: u64, fitness: f64) {
-        self.entries.put(hash, (fitness, 1));
+        self.entries.insert(hash, (fitness, 1));
     }
 }
 
@@ -193,8 +192,8 @@ impl FecCache {
         FecCache {
             shards: (0..SHARDS)
                 .map(|_| Shard {
-                    entries: LruCache::with_hasher(
-                        NonZeroUsize::new(per_shard).expect("nonzero"),
+                    entries: LruMap::with_hasher(
+                        ByLength::new(u32::try_from(per_shard).unwrap_or(u32::MAX)),
                         KeyHasher::default(),
                     ),
                     forget_every: config.forget_every,
@@ -221,7 +220,7 @@ impl FecCache {
 
     /// Whether the cache holds a hash (the recency order is left as it is).
     pub fn contains(&self, hash: u64) -> bool {
-        self.shards[shard_of(hash)].entries.contains(&hash)
+        self.shards[shard_of(hash)].entries.peek(&hash).is_some()
     }
 
     /// Hit and miss counts over all shards.
@@ -253,7 +252,7 @@ impl FecCache {
             s.stats = FecStats::default();
         }
         for &(h, f, uses) in &state.entries {
-            self.shards[shard_of(h)].entries.put(h, (f, uses));
+            self.shards[shard_of(h)].entries.insert(h, (f, uses));
         }
         // The counts are kept whole in the first shard; only their sum is ever read.
         self.shards[0].stats = state.stats;

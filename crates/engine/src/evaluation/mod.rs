@@ -22,10 +22,9 @@ use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
 use lanes::{Group, LANES, LaneScratch};
-use lru::LruCache;
+use schnellru::{ByLength, LruMap};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -198,7 +197,7 @@ pub struct Evaluator<const F: usize> {
     tasks: Vec<Task<F>>,
     settings: EvalSettings,
     fec: Option<FecCache>,
-    canonical: Option<LruCache<u128, f64, KeyHasher>>,
+    canonical: Option<LruMap<u128, f64, ByLength, KeyHasher>>,
     workers: Workers,
     /// One per worker, made by that worker on first use (so that its buffers come from the
     /// worker's own allocation arena, away from the other workers' cache lines).
@@ -249,8 +248,10 @@ impl<const F: usize> Evaluator<F> {
     /// An evaluator of these tasks whose batches are spread over `workers`.
     pub fn with_workers(tasks: Vec<Task<F>>, settings: EvalSettings, workers: Workers) -> Self {
         let fec = settings.fec.as_ref().map(FecCache::new);
-        let canonical = NonZeroUsize::new(settings.canonical_cache)
-            .map(|n| LruCache::with_hasher(n, KeyHasher::default()));
+        let canonical = (settings.canonical_cache > 0).then(|| {
+            let n = u32::try_from(settings.canonical_cache).unwrap_or(u32::MAX);
+            LruMap::with_hasher(ByLength::new(n), KeyHasher::default())
+        });
         let scratch = (0..workers.threads()).map(|_| Mutex::new(None)).collect();
         Evaluator {
             canonical,
@@ -318,7 +319,7 @@ impl<const F: usize> Evaluator<F> {
         if let Some(cache) = self.canonical.as_mut() {
             cache.clear();
             for &(k, v) in &state.canonical {
-                cache.put(k, v);
+                cache.insert(k, v);
             }
         }
         self.train_steps = state.train_steps;
@@ -426,7 +427,7 @@ impl<const F: usize> Evaluator<F> {
             let store = || {
                 if let Some(cache) = canonical.as_mut() {
                     for (key, fitness) in deferred_canonical.drain(..) {
-                        cache.put(key, fitness);
+                        cache.insert(key, fitness);
                     }
                 }
                 if let Some(cache) = fec.as_mut() {
@@ -456,7 +457,7 @@ impl<const F: usize> Evaluator<F> {
         batch_keys.clear();
         for (i, job) in jobs.iter_mut().enumerate() {
             let Some(key) = job.key else { continue };
-            if let Some(&f) = canonical.as_mut().and_then(|c| c.get(&key)) {
+            if let Some(&mut f) = canonical.as_mut().and_then(|c| c.get(&key)) {
                 job.standing = Standing::Done;
                 job.fitness = f;
                 self.canonical_hits += 1;
