@@ -119,14 +119,29 @@ impl Program {
                 if ins.op == Op::NoOp {
                     continue;
                 }
-                self.random |= ins.op.info().random;
-                if c == Component::Predict {
-                    self.predict_reads_label |= ins.reads().any(|r| r == (Kind::Scalar, LABEL));
-                    self.predict_writes_features |= ins.writes() == Some((Kind::Vector, FEATURES));
+                // Run for most children of a search: the op's facts are read once, without
+                // iterators.
+                let info = ins.op.info();
+                self.random |= info.random;
+                let inputs = [
+                    (info.inputs.first(), ins.in1),
+                    (info.inputs.get(1), ins.in2),
+                ];
+                for (kind, addr) in inputs {
+                    if let Some(&kind) = kind {
+                        let slot = kind as usize;
+                        self.needs[slot] = self.needs[slot].max(addr as usize + 1);
+                        if c == Component::Predict && kind == Kind::Scalar && addr == LABEL {
+                            self.predict_reads_label = true;
+                        }
+                    }
                 }
-                for (kind, addr) in ins.reads().chain(ins.writes()) {
+                if let Some(kind) = info.output {
                     let slot = kind as usize;
-                    self.needs[slot] = self.needs[slot].max(addr as usize + 1);
+                    self.needs[slot] = self.needs[slot].max(ins.out as usize + 1);
+                    if c == Component::Predict && kind == Kind::Vector && ins.out == FEATURES {
+                        self.predict_writes_features = true;
+                    }
                 }
                 codes.push(Code::compile(ins, features));
             }

@@ -20,6 +20,15 @@ struct Locations {
     bits: [[u64; WORDS]; 3],
 }
 
+/// An address folded into `0..MAX_SIZE`: liveness runs before an algorithm is checked (see
+/// `evaluation`), so an address beyond every memory must not index out of bounds; such an
+/// algorithm fails its check before it runs.
+#[inline(always)]
+fn folded(addr: u16) -> usize {
+    const _: () = assert!(crate::memory::MAX_SIZE.is_power_of_two());
+    addr as usize & (crate::memory::MAX_SIZE as usize - 1)
+}
+
 impl Locations {
     fn slot(kind: Kind) -> usize {
         match kind {
@@ -31,17 +40,17 @@ impl Locations {
 
     #[inline]
     fn insert(&mut self, kind: Kind, addr: u16) {
-        self.bits[Self::slot(kind)][addr as usize / 64] |= 1 << (addr % 64);
+        self.bits[Self::slot(kind)][folded(addr) / 64] |= 1 << (addr % 64);
     }
 
     #[inline]
     fn remove(&mut self, kind: Kind, addr: u16) {
-        self.bits[Self::slot(kind)][addr as usize / 64] &= !(1 << (addr % 64));
+        self.bits[Self::slot(kind)][folded(addr) / 64] &= !(1 << (addr % 64));
     }
 
     #[inline]
     fn contains(&self, kind: Kind, addr: u16) -> bool {
-        self.bits[Self::slot(kind)][addr as usize / 64] & (1 << (addr % 64)) != 0
+        self.bits[Self::slot(kind)][folded(addr) / 64] & (1 << (addr % 64)) != 0
     }
 
     fn union(&mut self, other: &Locations) {
@@ -240,7 +249,7 @@ pub fn canonical_key_of_live(a: &Algorithm, keep: &[Vec<bool>; 3]) -> u128 {
     maps[1][FEATURES as usize] = FEATURES;
     let mut map = |kind: Kind, addr: u16| -> u64 {
         let slot = Locations::slot(kind);
-        let to = &mut maps[slot][addr as usize];
+        let to = &mut maps[slot][folded(addr)];
         if *to == UNSEEN {
             *to = next[slot];
             next[slot] += 1;

@@ -9,7 +9,8 @@ use automl_zero_engine::evolution::Progress;
 use automl_zero_engine::experiment::{
     ExperimentResult, Observer, RunOptions, RunResult, RunState, run,
 };
-use automl_zero_engine::program::Algorithm;
+use automl_zero_engine::ops::Op;
+use automl_zero_engine::program::{Algorithm, Instruction};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -300,4 +301,39 @@ fn a_damaged_checkpoint_is_refused_by_name_and_the_previous_one_stays_usable() {
 /// Progress reports without their wall-clock figures.
 fn timeless(p: &[Progress]) -> Vec<Progress> {
     p.iter().map(Progress::timeless).collect()
+}
+
+#[test]
+fn a_checkpoint_whose_population_holds_an_address_beyond_the_memory_is_refused_by_name() {
+    let c = config(&[]);
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut r = Recorder {
+        interrupt_after: Some((2, flag)),
+        ..Recorder::default()
+    };
+    run_with(&c, 1, &mut r, None);
+    let mut state = r.checkpoints[0].clone();
+    // s9 = s0 + s0 on a memory of 5 scalars.
+    state.search.islands[0].population.algorithms[3]
+        .setup
+        .push(Instruction {
+            op: Op::ScalarSum,
+            out: 9,
+            ..Instruction::NO_OP
+        });
+    let options = RunOptions {
+        workers: Workers::new(1).unwrap(),
+        interrupt: Default::default(),
+    };
+    let e = run(
+        &c,
+        Path::new("."),
+        options,
+        &mut Recorder::default(),
+        Some(state),
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(e.contains("island 0, member 3") && e.contains("s9"), "{e}");
 }

@@ -438,10 +438,7 @@ impl<const F: usize> Evaluator<F> {
                 workers.for_each(&mut indexed, |(i, job)| {
                     job.index = *i;
                     job.seed = make(*i, &mut job.algorithm);
-                    job.error = job.algorithm.check(&settings.sizes).err();
-                    if job.error.is_none() {
-                        prepare(job, tasks, settings, keyed);
-                    }
+                    prepare(job, tasks, settings, keyed);
                 })
             };
             if !deferred {
@@ -449,9 +446,6 @@ impl<const F: usize> Evaluator<F> {
             } else {
                 workers.join(store, make_all);
             }
-        }
-        if let Some(e) = jobs.iter_mut().find_map(|j| j.error.take()) {
-            return Err(e);
         }
         // The canonical cache, in batch order.
         batch_keys.clear();
@@ -475,7 +469,15 @@ impl<const F: usize> Evaluator<F> {
                 .iter_mut()
                 .filter(|j| j.standing == Standing::Active)
                 .collect();
-            workers.for_each(&mut active, |job| compile::<F>(job));
+            workers.for_each(&mut active, |job| {
+                job.error = job.algorithm.check(&settings.sizes).err();
+                if job.error.is_none() {
+                    compile::<F>(job);
+                }
+            });
+        }
+        if let Some(e) = jobs.iter_mut().find_map(|j| j.error.take()) {
+            return Err(e);
         }
 
         for range in stages {
