@@ -7,53 +7,60 @@
 //! instructions change nothing observable, so they need not run; two algorithms equal after
 //! pruning and after renaming their addresses are the same algorithm ([`canonical_key`]).
 
-use crate::memory::{FEATURES, LABEL, PREDICTION};
+use crate::memory::{FEATURES, LABEL, MemorySizes, PREDICTION};
 use crate::ops::{Data, Kind, OpInfo};
 use crate::program::{Algorithm, Component, Instruction};
 
 /// Words of a per-kind bitset: enough for `memory::MAX_SIZE` addresses.
 const WORDS: usize = (crate::memory::MAX_SIZE as usize).div_ceil(64);
 
-/// A set of memory locations, one bit per address and kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Locations {
-    bits: [[u64; WORDS]; 3],
+/// A set of memory locations, one bit per address and kind, for addresses below `64 * W`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Locations<const W: usize = WORDS> {
+    bits: [[u64; W]; 3],
 }
 
-/// An address folded into `0..MAX_SIZE`: liveness runs before an algorithm is checked (see
-/// `evaluation`), so an address beyond every memory must not index out of bounds; such an
+impl<const W: usize> Default for Locations<W> {
+    fn default() -> Self {
+        Locations { bits: [[0; W]; 3] }
+    }
+}
+
+/// An address folded into `0..64 * W`: liveness runs before an algorithm is checked (see
+/// `evaluation`), so an address beyond the memory must not index out of bounds; such an
 /// algorithm fails its check before it runs.
 #[inline(always)]
-fn folded(addr: u16) -> usize {
-    const _: () = assert!(crate::memory::MAX_SIZE.is_power_of_two());
-    addr as usize & (crate::memory::MAX_SIZE as usize - 1)
+fn folded<const W: usize>(addr: u16) -> usize {
+    addr as usize & (64 * W - 1)
 }
 
-impl Locations {
-    fn slot(kind: Kind) -> usize {
-        match kind {
-            Kind::Scalar => 0,
-            Kind::Vector => 1,
-            Kind::Matrix => 2,
-        }
+/// The bitset row of a kind.
+#[inline(always)]
+fn slot_of(kind: Kind) -> usize {
+    match kind {
+        Kind::Scalar => 0,
+        Kind::Vector => 1,
+        Kind::Matrix => 2,
     }
+}
 
+impl<const W: usize> Locations<W> {
     #[inline]
     fn insert(&mut self, kind: Kind, addr: u16) {
-        self.bits[Self::slot(kind)][folded(addr) / 64] |= 1 << (addr % 64);
+        self.bits[slot_of(kind)][folded::<W>(addr) / 64] |= 1 << (addr % 64);
     }
 
     #[inline]
     fn remove(&mut self, kind: Kind, addr: u16) {
-        self.bits[Self::slot(kind)][folded(addr) / 64] &= !(1 << (addr % 64));
+        self.bits[slot_of(kind)][folded::<W>(addr) / 64] &= !(1 << (addr % 64));
     }
 
     #[inline]
     fn contains(&self, kind: Kind, addr: u16) -> bool {
-        self.bits[Self::slot(kind)][folded(addr) / 64] & (1 << (addr % 64)) != 0
+        self.bits[slot_of(kind)][folded::<W>(addr) / 64] & (1 << (addr % 64)) != 0
     }
 
-    fn union(&mut self, other: &Locations) {
+    fn union(&mut self, other: &Locations<W>) {
         for (mine, theirs) in self.bits.iter_mut().zip(&other.bits) {
             for (m, t) in mine.iter_mut().zip(theirs) {
                 *m |= t;
@@ -69,7 +76,11 @@ fn overwrites(info: &OpInfo) -> bool {
 
 /// Walks a component backwards from the locations live after it; marks live instructions in
 /// `keep` and returns the locations live before it.
-fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> Locations {
+fn backward<const W: usize>(
+    code: &[Instruction],
+    live_after: &Locations<W>,
+    keep: &mut [bool],
+) -> Locations<W> {
     // Run for every child of a search, a few times over: the op's facts are read once per
     // instruction, without iterators.
     let mut live = *live_after;
@@ -96,7 +107,7 @@ fn backward(code: &[Instruction], live_after: &Locations, keep: &mut [bool]) -> 
 }
 
 /// Locations live just before the executor sets `v0` and `s0` for Predict or Learn.
-fn before_inputs(mut live: Locations) -> Locations {
+fn before_inputs<const W: usize>(mut live: Locations<W>) -> Locations<W> {
     live.remove(Kind::Vector, FEATURES);
     live.remove(Kind::Scalar, LABEL);
     live
@@ -105,22 +116,34 @@ fn before_inputs(mut live: Locations) -> Locations {
 /// Which instructions of each component are live (`[setup, predict, learn]`).
 pub fn live_instructions(a: &Algorithm) -> [Vec<bool>; 3] {
     let mut keep = Default::default();
-    live_into(a, &mut keep);
+    live_into(a, &MemorySizes::largest(), &mut keep);
     keep
 }
 
-/// Fills `keep` (reusing its buffers) with the live flags of each component's instructions.
-pub fn live_into(a: &Algorithm, keep: &mut [Vec<bool>; 3]) {
+/// Fills `keep` (reusing its buffers) with the live flags of each component's instructions,
+/// for an algorithm that runs on memories of `sizes`.
+pub fn live_into(a: &Algorithm, sizes: &MemorySizes, keep: &mut [Vec<bool>; 3]) {
     for (k, c) in keep.iter_mut().zip(Component::ALL) {
         k.clear();
         k.resize(a.component(c).len(), false);
     }
+    // Run for every child of a search: memories of up to 64 cells of each kind (every shipped
+    // config's) take one word per kind.
+    if sizes.scalars.max(sizes.vectors).max(sizes.matrices) <= 64 {
+        mark_live::<1>(a, keep);
+    } else {
+        mark_live::<WORDS>(a, keep);
+    }
+}
+
+/// The fixed point of [`live_into`] with sets of `64 * W` addresses per kind.
+fn mark_live<const W: usize>(a: &Algorithm, keep: &mut [Vec<bool>; 3]) {
     // Fixed point over the loop: Predict is followed by a read of s1, then by Learn (training)
     // or by the next Predict (validation); Learn is followed by Predict.
-    let mut predict_in = Locations::default();
-    let mut learn_in = Locations::default();
+    let mut predict_in = Locations::<W>::default();
+    let mut learn_in = Locations::<W>::default();
     loop {
-        let mut after_predict = Locations::default();
+        let mut after_predict = Locations::<W>::default();
         after_predict.insert(Kind::Scalar, PREDICTION);
         after_predict.union(&before_inputs(learn_in));
         after_predict.union(&before_inputs(predict_in));
@@ -206,7 +229,7 @@ pub fn rename(a: &Algorithm) -> Algorithm {
         vec![],
     ];
     let mut map = |kind: Kind, addr: u16| -> u16 {
-        let m = &mut maps[Locations::slot(kind)];
+        let m = &mut maps[slot_of(kind)];
         if let Some(&(_, to)) = m.iter().find(|(from, _)| *from == addr) {
             return to;
         }
@@ -235,21 +258,34 @@ pub fn rename(a: &Algorithm) -> Algorithm {
 /// A 128-bit key of the pruned, renamed algorithm: equal keys mean equal behaviour (barring
 /// a hash collision, about 2^-64 per pair).
 pub fn canonical_key(a: &Algorithm) -> u128 {
-    canonical_key_of_live(a, &live_instructions(a))
+    canonical_key_of_live(a, &MemorySizes::largest(), &live_instructions(a))
 }
 
-/// The canonical key of the instructions of `a` flagged live in `keep`, renamed in order of
-/// first use, without building the pruned algorithm.
-pub fn canonical_key_of_live(a: &Algorithm, keep: &[Vec<bool>; 3]) -> u128 {
+/// The canonical key of the instructions of `a` (which runs on memories of `sizes`) flagged
+/// live in `keep`, renamed in order of first use, without building the pruned algorithm.
+pub fn canonical_key_of_live(a: &Algorithm, sizes: &MemorySizes, keep: &[Vec<bool>; 3]) -> u128 {
+    // Run for every child of a search: memories of up to 64 cells of each kind (every shipped
+    // config's) need smaller renaming tables.
+    if sizes.scalars.max(sizes.vectors).max(sizes.matrices) <= 64 {
+        key_of_live::<1>(a, keep)
+    } else {
+        key_of_live::<WORDS>(a, keep)
+    }
+}
+
+/// [`canonical_key_of_live`] for addresses below `64 * W`.
+fn key_of_live<const W: usize>(a: &Algorithm, keep: &[Vec<bool>; 3]) -> u128 {
     const UNSEEN: u16 = u16::MAX;
-    let mut maps = [[UNSEEN; crate::memory::MAX_SIZE as usize]; 3];
+    let mut maps = [[[UNSEEN; 64]; W]; 3];
     let mut next = [2u16, 1, 0];
-    maps[0][LABEL as usize] = LABEL;
-    maps[0][PREDICTION as usize] = PREDICTION;
-    maps[1][FEATURES as usize] = FEATURES;
+    // The reserved cells, all in the first word, keep their names.
+    maps[0][0][LABEL as usize] = LABEL;
+    maps[0][0][PREDICTION as usize] = PREDICTION;
+    maps[1][0][FEATURES as usize] = FEATURES;
     let mut map = |kind: Kind, addr: u16| -> u64 {
-        let slot = Locations::slot(kind);
-        let to = &mut maps[slot][folded(addr)];
+        let slot = slot_of(kind);
+        let cell = folded::<W>(addr);
+        let to = &mut maps[slot][cell / 64][cell % 64];
         if *to == UNSEEN {
             *to = next[slot];
             next[slot] += 1;

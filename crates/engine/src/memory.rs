@@ -34,6 +34,15 @@ impl Default for MemorySizes {
 }
 
 impl MemorySizes {
+    /// The largest memory a config allows: [`MAX_SIZE`] addresses of each kind.
+    pub const fn largest() -> Self {
+        MemorySizes {
+            scalars: MAX_SIZE,
+            vectors: MAX_SIZE,
+            matrices: MAX_SIZE,
+        }
+    }
+
     /// The number of addresses of a kind.
     pub fn of(&self, kind: crate::ops::Kind) -> u16 {
         match kind {

@@ -3,11 +3,14 @@
 
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::evaluation::{Combination, EvalSettings, Evaluator};
+use automl_zero_engine::liveness;
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::rng::Rng;
 use automl_zero_engine::tasks::{EvalType, TaskKind, TaskSpec, build_tasks};
 use std::path::Path;
+
+mod common;
 
 fn check_space(ops: &[Op], sizes: MemorySizes, size_init: [usize; 3], eval_type: EvalType) {
     let mut spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, 4, 30, 20, 3);
@@ -106,4 +109,31 @@ fn programs_with_live_random_ops_are_evaluated_afresh() {
     evaluator.evaluate(&linear, 1).unwrap();
     evaluator.evaluate(&linear, 2).unwrap();
     assert_eq!(evaluator.canonical_hits, 1);
+}
+
+#[test]
+fn liveness_and_the_canonical_key_are_the_same_for_small_and_large_memories() {
+    // Memories of up to 64 cells per kind take a narrower path; it must agree with the wide one.
+    let ops: Vec<Op> = Op::ALL.to_vec();
+    let small = MemorySizes {
+        scalars: 6,
+        vectors: 5,
+        matrices: 3,
+    };
+    let programs = common::random_programs(small, &ops, 300, 5);
+    let mut narrow = Default::default();
+    let mut dead = 0;
+    for a in &programs {
+        liveness::live_into(a, &small, &mut narrow);
+        let wide = liveness::live_instructions(a);
+        assert_eq!(narrow, wide, "{a}");
+        dead += wide.iter().flatten().filter(|k| !**k).count();
+        assert_eq!(
+            liveness::canonical_key_of_live(a, &small, &narrow),
+            liveness::canonical_key(a),
+            "{a}"
+        );
+    }
+    // The programs have dead code, so the flags were tested both ways.
+    assert!(dead > 300, "{dead}");
 }

@@ -808,7 +808,7 @@ fn job_run<const F: usize>(
 /// for a job that the canonical cache does not answer.
 fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSettings, keyed: bool) {
     let algorithm = &job.algorithm;
-    liveness::live_into(algorithm, &mut job.live);
+    liveness::live_into(algorithm, &settings.sizes, &mut job.live);
     job.cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
     let random = Component::ALL.into_iter().zip(&job.live).any(|(c, flags)| {
         algorithm
@@ -838,7 +838,7 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
             }),
             _ => 0,
         };
-        liveness::canonical_key_of_live(&job.algorithm, &job.live) ^ verdicts
+        liveness::canonical_key_of_live(&job.algorithm, &settings.sizes, &job.live) ^ verdicts
     });
 }
 
