@@ -27,8 +27,8 @@ impl<const W: usize> Default for Locations<W> {
 }
 
 /// An address folded into `0..64 * W`: liveness runs before an algorithm is checked (see
-/// `evaluation`), so an address beyond the memory must not index out of bounds; such an
-/// algorithm fails its check before it runs.
+/// `evaluation`), so an address beyond the memory must not index out of bounds (no code of
+/// an algorithm runs before its check).
 #[inline(always)]
 fn folded<const W: usize>(addr: u16) -> usize {
     addr as usize & (64 * W - 1)

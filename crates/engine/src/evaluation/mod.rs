@@ -469,6 +469,8 @@ impl<const F: usize> Evaluator<F> {
                 .iter_mut()
                 .filter(|j| j.standing == Standing::Active)
                 .collect();
+            // Children of checked parents are valid by construction; this guards the unchecked
+            // run loops all the same, at the last moment before any of a member's code runs.
             workers.for_each(&mut active, |job| {
                 job.error = job.algorithm.check(&settings.sizes).err();
                 if job.error.is_none() {
@@ -818,6 +820,7 @@ fn prepare<const F: usize>(job: &mut Job, tasks: &[Task<F>], settings: &EvalSett
             .any(|(ins, &live)| live && ins.op.info().random)
     });
     job.standing = Standing::Active;
+    job.error = None;
     job.fitness = 0.0;
     job.steps = 0;
     job.instructions = 0;
