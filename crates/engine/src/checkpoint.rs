@@ -130,7 +130,18 @@ pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
             "damaged: the state does not match the checksum in its header".into(),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| damaged(format!("unreadable state: {e}")))
+    let checkpoint: Checkpoint =
+        serde_json::from_slice(body).map_err(|e| damaged(format!("unreadable state: {e}")))?;
+    // Children are checked only when they are compiled, so their parents are checked here.
+    let sizes = checkpoint.config.memory;
+    for (i, island) in checkpoint.state.search.islands.iter().enumerate() {
+        for (m, algorithm) in island.population.algorithms.iter().enumerate() {
+            algorithm
+                .check(&sizes)
+                .map_err(|e| damaged(format!("island {i}, member {m}: {e}")))?;
+        }
+    }
+    Ok(checkpoint)
 }
 
 /// The checkpoint file to resume from: the file itself, or a run folder's latest checkpoint.

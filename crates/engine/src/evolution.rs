@@ -392,15 +392,6 @@ impl<'a, const F: usize> Search<'a, F> {
                 self.islands.len()
             ));
         }
-        // Children are checked only when they are compiled, so their parents are checked here.
-        let sizes = self.evaluator.settings().sizes;
-        for (i, island) in state.islands.iter().enumerate() {
-            for (m, algorithm) in island.population.algorithms.iter().enumerate() {
-                algorithm
-                    .check(&sizes)
-                    .map_err(|e| format!("the checkpoint's island {i}, member {m}: {e}"))?;
-            }
-        }
         if let Some(h) = self.hurdles.as_mut() {
             if state.hurdle_window.len() != h.recent.len() {
                 return Err("the checkpoint's hurdles differ from the config's".into());

@@ -34,6 +34,12 @@ fn folded<const W: usize>(addr: u16) -> usize {
     addr as usize & (64 * W - 1)
 }
 
+/// Whether every address of a memory of `sizes` fits one 64-bit word per kind: true for every
+/// shipped config, whose children (liveness and key for each) then take the narrow sets.
+fn one_word(sizes: &MemorySizes) -> bool {
+    sizes.scalars.max(sizes.vectors).max(sizes.matrices) <= 64
+}
+
 /// The bitset row of a kind.
 #[inline(always)]
 fn slot_of(kind: Kind) -> usize {
@@ -127,9 +133,7 @@ pub fn live_into(a: &Algorithm, sizes: &MemorySizes, keep: &mut [Vec<bool>; 3]) 
         k.clear();
         k.resize(a.component(c).len(), false);
     }
-    // Run for every child of a search: memories of up to 64 cells of each kind (every shipped
-    // config's) take one word per kind.
-    if sizes.scalars.max(sizes.vectors).max(sizes.matrices) <= 64 {
+    if one_word(sizes) {
         mark_live::<1>(a, keep);
     } else {
         mark_live::<WORDS>(a, keep);
@@ -264,9 +268,7 @@ pub fn canonical_key(a: &Algorithm) -> u128 {
 /// The canonical key of the instructions of `a` (which runs on memories of `sizes`) flagged
 /// live in `keep`, renamed in order of first use, without building the pruned algorithm.
 pub fn canonical_key_of_live(a: &Algorithm, sizes: &MemorySizes, keep: &[Vec<bool>; 3]) -> u128 {
-    // Run for every child of a search: memories of up to 64 cells of each kind (every shipped
-    // config's) need smaller renaming tables.
-    if sizes.scalars.max(sizes.vectors).max(sizes.matrices) <= 64 {
+    if one_word(sizes) {
         key_of_live::<1>(a, keep)
     } else {
         key_of_live::<WORDS>(a, keep)

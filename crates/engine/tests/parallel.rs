@@ -242,16 +242,21 @@ fn a_resumed_run_with_islands_and_hurdles_ends_as_the_run_never_stopped_on_other
     );
 }
 
-#[test]
-fn a_damaged_checkpoint_is_refused_by_name_and_the_previous_one_stays_usable() {
-    let c = config(&[]);
+/// The first checkpoint of a run of `c` stopped after two.
+fn first_checkpoint(c: &Config) -> RunState {
     let flag = Arc::new(AtomicBool::new(false));
     let mut r = Recorder {
         interrupt_after: Some((2, flag)),
         ..Recorder::default()
     };
-    run_with(&c, 1, &mut r, None);
-    let state = r.checkpoints[0].clone();
+    run_with(c, 1, &mut r, None);
+    r.checkpoints.swap_remove(0)
+}
+
+#[test]
+fn a_damaged_checkpoint_is_refused_by_name_and_the_previous_one_stays_usable() {
+    let c = config(&[]);
+    let state = first_checkpoint(&c);
     let dir = tempfile::tempdir().unwrap();
     let write = |s: &RunState| {
         checkpoint::write(
@@ -306,35 +311,20 @@ fn timeless(p: &[Progress]) -> Vec<Progress> {
 #[test]
 fn a_checkpoint_whose_population_holds_an_address_beyond_the_memory_is_refused_by_name() {
     let c = config(&[]);
-    let flag = Arc::new(AtomicBool::new(false));
-    let mut r = Recorder {
-        interrupt_after: Some((2, flag)),
-        ..Recorder::default()
-    };
-    run_with(&c, 1, &mut r, None);
-    let mut state = r.checkpoints[0].clone();
+    let mut state = first_checkpoint(&c);
     // s9 = s0 + s0 on a memory of 5 scalars.
     state.search.islands[0].population.algorithms[3]
         .setup
-        .push(Instruction {
-            op: Op::ScalarSum,
-            out: 9,
-            ..Instruction::NO_OP
-        });
-    let options = RunOptions {
-        workers: Workers::new(1).unwrap(),
-        interrupt: Default::default(),
-    };
-    let result = run(
-        &c,
-        Path::new("."),
-        options,
-        &mut Recorder::default(),
-        Some(state),
+        .push(Instruction::new(Op::ScalarSum, 0, 0, 9));
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = Checkpoint { config: c, state };
+    checkpoint::write(dir.path(), &checkpoint).unwrap();
+    let e = checkpoint::read(&dir.path().join(checkpoint::LATEST))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("checkpoint.json") && e.contains("island 0, member 3") && e.contains("s9"),
+        "{e}"
     );
-    let Err(e) = result else {
-        panic!("a population with an address beyond the memory was resumed");
-    };
-    let e = e.to_string();
-    assert!(e.contains("island 0, member 3") && e.contains("s9"), "{e}");
 }

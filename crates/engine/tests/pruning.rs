@@ -114,13 +114,12 @@ fn programs_with_live_random_ops_are_evaluated_afresh() {
 #[test]
 fn liveness_and_the_canonical_key_are_the_same_for_small_and_large_memories() {
     // Memories of up to 64 cells per kind take a narrower path; it must agree with the wide one.
-    let ops: Vec<Op> = Op::ALL.to_vec();
     let small = MemorySizes {
         scalars: 6,
         vectors: 5,
         matrices: 3,
     };
-    let programs = common::random_programs(small, &ops, 300, 5);
+    let programs = common::random_programs(small, Op::ALL, 300, 5);
     let mut narrow = Default::default();
     let mut dead = 0;
     for a in &programs {
