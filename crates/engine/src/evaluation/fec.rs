@@ -59,19 +59,67 @@ fn mix(h: u64, x: u64) -> u64 {
 }
 
 /// The bits of an error as hashed: ±0 hash alike.
+#[inline(always)]
 fn error_bits(x: f64) -> u64 {
     if x == 0.0 { 0 } else { x.to_bits() }
 }
 
 /// The FEC key of a probe: its exact errors, the task and the training budget.
 pub fn probe_hash(train: &[f64], valid: &[f64], task_index: usize, num_train: usize) -> u64 {
-    let mut h = 42u64;
-    for &e in train.iter().chain(valid) {
-        h = mix(h, error_bits(e));
+    let mut h = ProbeHasher::new();
+    for &e in train {
+        h.train(e);
     }
-    h = mix(h, train.len() as u64);
-    h = mix(h, task_index as u64);
-    mix(h, num_train as u64).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    for &e in valid {
+        h.valid(e);
+    }
+    h.finish(task_index, num_train)
+}
+
+/// A [`probe_hash`] built one error at a time, as a probe records them (train errors first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeHasher {
+    h: u64,
+    train: u32,
+}
+
+impl Default for ProbeHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProbeHasher {
+    /// The hash of no errors yet.
+    #[inline(always)]
+    pub fn new() -> Self {
+        ProbeHasher { h: 42, train: 0 }
+    }
+
+    /// Adds the error of a training step.
+    #[inline(always)]
+    pub fn train(&mut self, error: f64) {
+        self.h = mix(self.h, error_bits(error));
+        self.train += 1;
+    }
+
+    /// Adds the error of a validation example (after every training error).
+    #[inline(always)]
+    pub fn valid(&mut self, error: f64) {
+        self.h = mix(self.h, error_bits(error));
+    }
+
+    /// How many training errors were added.
+    pub fn train_count(&self) -> usize {
+        self.train as usize
+    }
+
+    /// The key, for the task and the training budget.
+    pub fn finish(&self, task_index: usize, num_train: usize) -> u64 {
+        let h = mix(self.h, u64::from(self.train));
+        let h = mix(h, task_index as u64);
+        mix(h, num_train as u64).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    }
 }
 
 /// Counts of cache use.
@@ -129,6 +177,19 @@ pub struct FecState {
     pub entries: Vec<(u64, f64, u64)>,
     /// Hit and miss counts.
     pub stats: FecStats,
+}
+
+/// Entries an LRU map gets room for when it is made, at most: a cache fills up early in a
+/// search, and growing it step by step rehashes every entry each time.
+const RESERVED_ENTRIES: usize = 1 << 17;
+
+/// An empty LRU map with room for its limit's entries (up to [`RESERVED_ENTRIES`]).
+pub(crate) fn reserved<K: PartialEq + std::hash::Hash, V, S: std::hash::BuildHasher>(
+    mut map: LruMap<K, V, ByLength, S>,
+) -> LruMap<K, V, ByLength, S> {
+    let limit = usize::try_from(map.limiter().max_length()).unwrap_or(usize::MAX);
+    map.reserve_or_panic(limit.min(RESERVED_ENTRIES));
+    map
 }
 
 /// Shards of the FEC cache; a hash's shard is its top bits.
@@ -192,10 +253,10 @@ impl FecCache {
         FecCache {
             shards: (0..SHARDS)
                 .map(|_| Shard {
-                    entries: LruMap::with_hasher(
+                    entries: reserved(LruMap::with_hasher(
                         ByLength::new(u32::try_from(per_shard).unwrap_or(u32::MAX)),
                         KeyHasher::default(),
-                    ),
+                    )),
                     forget_every: config.forget_every,
                     stats: FecStats::default(),
                 })

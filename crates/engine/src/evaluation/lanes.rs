@@ -8,9 +8,8 @@
 //! so the outcomes are the same bit for bit; a lane whose run stops (diverged) goes on
 //! computing values that nobody reads.
 
-use super::executor::{
-    Errors, Outcome, diverged, validation_error, validation_fitness, validation_loss,
-};
+use super::executor::{Outcome, diverged, validation_error, validation_fitness, validation_loss};
+use super::fec::ProbeHasher;
 use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes, PREDICTION, Vector};
@@ -120,15 +119,15 @@ struct Lanes<'a, const F: usize> {
     data: &'a Group<F>,
 }
 
-/// The memories and error lists of one worker's lane runs.
+/// The memories and probe hashes of one worker's lane runs.
 #[derive(Debug, Clone)]
 pub struct LaneScratch<const F: usize> {
     /// The memory the lanes run in.
     pub memory: LaneMemory<F, LANES>,
     /// The memory as the last probe's training left it.
     pub snapshot: LaneMemory<F, LANES>,
-    /// The first epoch's errors of each lane.
-    pub errors: [Errors; LANES],
+    /// The probe hash of each lane, over its first epoch's errors.
+    pub hashes: [ProbeHasher; LANES],
 }
 
 impl<const F: usize> LaneScratch<F> {
@@ -137,7 +136,7 @@ impl<const F: usize> LaneScratch<F> {
         LaneScratch {
             memory: LaneMemory::new(sizes),
             snapshot: LaneMemory::new(sizes),
-            errors: Default::default(),
+            hashes: Default::default(),
         }
     }
 }
@@ -166,8 +165,9 @@ pub fn same_shape<const F: usize>(a: &Task<F>, b: &Task<F>) -> bool {
         && a.eval_type == b.eval_type
 }
 
-/// [`super::probe`] on every lane, for a program without random ops: each lane's outcome, and
-/// whether the snapshot holds that lane's memory after its training (see [`resume_lanes`]).
+/// [`super::probe`] on every lane, for a program without random ops, each lane's errors hashed
+/// as they come (see [`ProbeHasher`]): each lane's outcome, and whether the snapshot holds that
+/// lane's memory after its training (see [`resume_lanes`]).
 #[allow(clippy::too_many_arguments)]
 pub fn probe_lanes<const F: usize>(
     program: &Program,
@@ -177,18 +177,16 @@ pub fn probe_lanes<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
-    errors: &mut [Errors; LANES],
+    hashes: &mut [ProbeHasher; LANES],
     snapshot: Option<&mut LaneMemory<F, LANES>>,
 ) -> [(Outcome, bool); LANES] {
     let group = &group.with(tasks);
-    for e in errors.iter_mut() {
-        e.clear();
-    }
+    *hashes = [ProbeHasher::new(); LANES];
     start(program, memory, &mut []);
     let prefix = num_train > 0 && num_train < group.tasks[0].train_labels.len();
     let snapshot = snapshot.filter(|_| prefix);
     let wanted = snapshot.is_some();
-    let outcomes = run_from::<F, false>(
+    let outcomes = run_from::<F, false, true>(
         program,
         group,
         0,
@@ -197,10 +195,10 @@ pub fn probe_lanes<const F: usize>(
         max_abs_error,
         memory,
         &mut [],
-        Some(&mut *errors),
+        Some(&mut *hashes),
         snapshot,
     );
-    std::array::from_fn(|l| (outcomes[l], wanted && errors[l].train.len() == num_train))
+    std::array::from_fn(|l| (outcomes[l], wanted && hashes[l].train_count() == num_train))
 }
 
 /// [`super::resume`] on every lane, from a snapshot that [`probe_lanes`] took after `done`
@@ -220,7 +218,7 @@ pub fn resume_lanes<const F: usize>(
     let group = &group.with(tasks);
     check(program, memory, &[]);
     memory.copy_used(snapshot, program.needs());
-    let mut outcomes = run_from::<F, false>(
+    let mut outcomes = run_from::<F, false, false>(
         program,
         group,
         done,
@@ -254,9 +252,9 @@ pub fn execute_lanes<const F: usize>(
     let group = &group.with(tasks);
     start(program, memory, rngs);
     let run = if program.is_random() {
-        run_from::<F, true>
+        run_from::<F, true, false>
     } else {
-        run_from::<F, false>
+        run_from::<F, false, false>
     };
     run(
         program,
@@ -296,9 +294,10 @@ fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>, r
 
 with_avx2! {
     /// The train loop of every lane from training step `done` on (see the executor's
-    /// `run_from`), compiled for AVX2 where the CPU has it.
+    /// `run_from`), compiled for AVX2 where the CPU has it; a probe (`RECORD`) hashes the
+    /// first epoch's errors.
     #[allow(clippy::too_many_arguments)]
-    fn run_from<const F: usize, const RANDOM: bool>(
+    fn run_from<const F: usize, const RANDOM: bool, const RECORD: bool>(
         program: &Program,
         group: &Lanes<'_, F>,
         done: usize,
@@ -307,7 +306,7 @@ with_avx2! {
         max_abs_error: f64,
         memory: &mut LaneMemory<F, LANES>,
         rngs: &mut [Rng],
-        errors: Option<&mut [Errors; LANES]>,
+        hashes: Option<&mut [ProbeHasher; LANES]>,
         snapshot: Option<&mut LaneMemory<F, LANES>>,
     ) -> [Outcome; LANES] = run_from_body;
 }
@@ -315,7 +314,7 @@ with_avx2! {
 /// The body of [`run_from`].
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn run_from_body<const F: usize, const RANDOM: bool>(
+fn run_from_body<const F: usize, const RANDOM: bool, const RECORD: bool>(
     program: &Program,
     group: &Lanes<'_, F>,
     done: usize,
@@ -324,9 +323,11 @@ fn run_from_body<const F: usize, const RANDOM: bool>(
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
     rngs: &mut [Rng],
-    mut errors: Option<&mut [Errors; LANES]>,
+    hashes: Option<&mut [ProbeHasher; LANES]>,
     mut snapshot: Option<&mut LaneMemory<F, LANES>>,
 ) -> [Outcome; LANES] {
+    // Only a probe's loop has the hashing code, known at compile time.
+    let mut hashes = if RECORD { hashes } else { None };
     let task = group.tasks[0];
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
@@ -336,7 +337,7 @@ fn run_from_body<const F: usize, const RANDOM: bool>(
     while position < total && alive.contains(&true) {
         let first = position < per_epoch;
         let chunk = (per_epoch - position % per_epoch).min(total - position);
-        let record = if first { errors.as_deref_mut() } else { None };
+        let record = if first { hashes.as_deref_mut() } else { None };
         train::<F, RANDOM>(
             program,
             group,
@@ -356,7 +357,7 @@ fn run_from_body<const F: usize, const RANDOM: bool>(
         if let Some(s) = snapshot.take() {
             s.copy_used(memory, program.needs());
         }
-        let record = if first { errors.as_deref_mut() } else { None };
+        let record = if first { hashes.as_deref_mut() } else { None };
         validate::<F, RANDOM>(
             program,
             group,
@@ -390,7 +391,7 @@ fn train<const F: usize, const RANDOM: bool>(
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
     rngs: &mut [Rng],
-    mut errors: Option<&mut [Errors; LANES]>,
+    mut hashes: Option<&mut [ProbeHasher; LANES]>,
     alive: &mut [bool; LANES],
     outcomes: &mut [Outcome; LANES],
 ) {
@@ -454,9 +455,11 @@ fn train<const F: usize, const RANDOM: bool>(
                     return;
                 }
             }
-            if let Some(e) = errors.as_deref_mut() {
-                for l in (0..LANES).filter(|&l| alive[l]) {
-                    e[l].train.push(error[l]);
+            if let Some(h) = hashes.as_deref_mut() {
+                for l in 0..LANES {
+                    if alive[l] {
+                        h[l].train(error[l]);
+                    }
                 }
             }
             if refeed {
@@ -482,7 +485,7 @@ fn validate<const F: usize, const RANDOM: bool>(
     max_abs_error: f64,
     memory: &mut LaneMemory<F, LANES>,
     rngs: &mut [Rng],
-    mut errors: Option<&mut [Errors; LANES]>,
+    mut hashes: Option<&mut [ProbeHasher; LANES]>,
     alive: &[bool; LANES],
     outcomes: &mut [Outcome; LANES],
 ) {
@@ -521,9 +524,11 @@ fn validate<const F: usize, const RANDOM: bool>(
                 break;
             }
         }
-        if let Some(e) = errors.as_deref_mut() {
-            for l in (0..LANES).filter(|&l| going[l]) {
-                e[l].valid.push(error[l].abs());
+        if let Some(h) = hashes.as_deref_mut() {
+            for l in 0..LANES {
+                if going[l] {
+                    h[l].valid(error[l].abs());
+                }
             }
         }
         // Lanes no longer going add garbage that nobody reads.

@@ -250,7 +250,7 @@ impl<const F: usize> Evaluator<F> {
         let fec = settings.fec.as_ref().map(FecCache::new);
         let canonical = (settings.canonical_cache > 0).then(|| {
             let n = u32::try_from(settings.canonical_cache).unwrap_or(u32::MAX);
-            LruMap::with_hasher(ByLength::new(n), KeyHasher::default())
+            fec::reserved(LruMap::with_hasher(ByLength::new(n), KeyHasher::default()))
         });
         let scratch = (0..workers.threads()).map(|_| Mutex::new(None)).collect();
         Evaluator {
@@ -977,18 +977,18 @@ fn probe_group<const F: usize>(
         fec.num_valid_examples,
         settings.max_abs_error,
         &mut lane.memory,
-        &mut lane.errors,
+        &mut lane.hashes,
         (ahead.is_some() && !job.blind).then_some(&mut lane.snapshot),
     );
     for (l, t) in range.clone().enumerate() {
         let (outcome, _) = probed[l];
-        let errors = &lane.errors[l];
+        let hash = &lane.hashes[l];
         job.steps += outcome.train_steps;
         job.instructions += outcome.instructions(&job.program);
         job.probes[t] = Probe {
-            hash: fec::probe_hash(&errors.train, &errors.valid, tasks[t].index, n),
+            hash: hash.finish(tasks[t].index, n),
             steps: outcome.train_steps,
-            diverged: errors.train.len() < probe_steps,
+            diverged: hash.train_count() < probe_steps,
         };
     }
     let Some(ahead) = ahead else {
