@@ -182,6 +182,14 @@ impl Program {
         self.predict_writes_features
     }
 
+    /// Whether every address the program uses is within memories of these sizes.
+    #[inline]
+    pub fn within(&self, sizes: &MemorySizes) -> bool {
+        self.needs[0] <= usize::from(sizes.scalars)
+            && self.needs[1] <= usize::from(sizes.vectors)
+            && self.needs[2] <= usize::from(sizes.matrices)
+    }
+
     /// Whether the program can run on this memory: its addresses exist and F matches.
     #[inline]
     pub fn fits<const F: usize>(&self, m: &Memory<F>) -> bool {

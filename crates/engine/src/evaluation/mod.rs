@@ -360,6 +360,9 @@ impl<const F: usize> Evaluator<F> {
         go_on: impl FnMut(usize, usize, f64) -> bool,
         fitnesses: &mut Vec<f64>,
     ) -> Result<(), String> {
+        for (algorithm, _) in batch {
+            algorithm.check(&self.settings.sizes)?;
+        }
         self.evaluate_made(
             batch.len(),
             |i, out| {
@@ -381,6 +384,9 @@ impl<const F: usize> Evaluator<F> {
     /// As [`Evaluator::evaluate_batch`], for a batch of `n` members that `make(i, out)` writes
     /// into reused buffers (returning the member's seed), on the worker threads as the first
     /// step of their evaluation; they are left in [`Evaluator::made_mut`].
+    ///
+    /// The members should be valid (children of checked parents are); a live instruction
+    /// whose address is beyond the memory is an error, naming it.
     pub fn evaluate_made(
         &mut self,
         n: usize,
@@ -469,13 +475,24 @@ impl<const F: usize> Evaluator<F> {
                 .iter_mut()
                 .filter(|j| j.standing == Standing::Active)
                 .collect();
-            // Children of checked parents are valid by construction; this guards the unchecked
-            // run loops all the same, at the last moment before any of a member's code runs.
+            // Children of checked parents are valid by construction; the run loops rely only
+            // on the compiled addresses, which are checked all the same (the whole algorithm
+            // is checked, naming the bad instruction, only when they do not fit). Compiling
+            // clamps index fractions, so a bad one in a live instruction cannot reach memory.
             workers.for_each(&mut active, |job| {
-                job.error = job.algorithm.check(&settings.sizes).err();
-                if job.error.is_none() {
-                    compile::<F>(job);
+                compile::<F>(job);
+                if !job.program.within(&settings.sizes) {
+                    job.error = Some(
+                        job.algorithm
+                            .check(&settings.sizes)
+                            .err()
+                            .unwrap_or_else(|| "an address is beyond the memory".to_string()),
+                    );
                 }
+                debug_assert!(
+                    job.error.is_some() || job.algorithm.check(&settings.sizes).is_ok(),
+                    "a child of checked parents is valid"
+                );
             });
         }
         if let Some(e) = jobs.iter_mut().find_map(|j| j.error.take()) {
