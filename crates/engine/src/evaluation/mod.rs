@@ -218,8 +218,10 @@ pub struct Evaluator<const F: usize> {
     decisions: Vec<Decision>,
     pending_of: Vec<usize>,
     shard_work: Vec<ShardWork>,
-    /// The groups of tasks that programs without random ops run on side by side, by range.
-    groups: HashMap<(usize, usize), Group<F>>,
+    /// The groups of tasks that programs without random ops run on side by side.
+    groups: Vec<Group<F>>,
+    /// Each stage's tasks split into parts (see [`lanes::split`]), by the stage's range.
+    stage_parts: HashMap<(usize, usize), Vec<Part>>,
     /// The last batch's canonical-cache and FEC entries, stored when the next batch begins.
     deferred_canonical: Vec<(u128, f64)>,
     deferred_fec: Vec<(u64, f64)>,
@@ -267,7 +269,8 @@ impl<const F: usize> Evaluator<F> {
             decisions: Vec::new(),
             pending_of: Vec::new(),
             shard_work: (0..fec::SHARDS).map(|_| ShardWork::default()).collect(),
-            groups: HashMap::new(),
+            groups: Vec::new(),
+            stage_parts: HashMap::new(),
             deferred_canonical: Vec::new(),
             deferred_fec: Vec::new(),
             canonical_hits: 0,
@@ -418,6 +421,7 @@ impl<const F: usize> Evaluator<F> {
             deferred_canonical,
             deferred_fec,
             groups,
+            stage_parts,
             ..
         } = self;
         let jobs = &mut jobs[..n];
@@ -500,16 +504,32 @@ impl<const F: usize> Evaluator<F> {
         }
 
         for range in stages {
-            for group in lanes::split(tasks, range.clone()) {
-                if group.len() > 1 {
-                    groups
-                        .entry((group.start, group.end))
-                        .or_insert_with(|| Group::new(tasks, group));
-                }
-            }
+            stage_parts
+                .entry((range.start, range.end))
+                .or_insert_with(|| {
+                    lanes::split(tasks, range.clone())
+                        .into_iter()
+                        .map(|tasks_of| {
+                            let group = (tasks_of.len() > 1).then(|| {
+                                groups
+                                    .iter()
+                                    .position(|g| g.range() == tasks_of)
+                                    .unwrap_or_else(|| {
+                                        groups.push(Group::new(tasks, tasks_of.clone()));
+                                        groups.len() - 1
+                                    })
+                            });
+                            Part {
+                                tasks: tasks_of,
+                                group,
+                            }
+                        })
+                        .collect()
+                });
         }
-        let groups = &*groups;
+        let (groups, stage_parts) = (&*groups, &*stage_parts);
         for (stage, range) in stages.iter().enumerate() {
+            let parts = &stage_parts[&(range.start, range.end)];
             // Probe the members still going (a repeat of an earlier member waits for its
             // result instead), in parallel.
             if fec.is_some() {
@@ -530,7 +550,7 @@ impl<const F: usize> Evaluator<F> {
                     let mut guard = scratch[workers.index()].lock().expect("scratch lock");
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     let ahead = cache.map(|cache| Ahead { cache, claims });
-                    probe_range(job, tasks, groups, settings, range.clone(), s, ahead);
+                    probe_range(job, tasks, groups, parts, settings, s, ahead);
                 });
                 for job in active {
                     self.train_steps += job.steps;
@@ -604,12 +624,10 @@ impl<const F: usize> Evaluator<F> {
                 let jobs = jobs_ref;
                 // A job's pending tasks of one lane group run together (each lane with its
                 // task's random stream), unless the job is replayed from a trace (see `lanes`).
-                let mut group_of: Vec<Option<(usize, usize)>> = vec![None; tasks.len()];
-                for part in lanes::split(tasks, range.clone()) {
-                    if groups.contains_key(&(part.start, part.end)) {
-                        for t in part.clone() {
-                            group_of[t] = Some((part.start, part.end));
-                        }
+                let mut group_of: Vec<Option<usize>> = vec![None; tasks.len()];
+                for part in parts {
+                    for t in part.tasks.clone() {
+                        group_of[t] = part.group;
                     }
                 }
                 let key = |(i, t): (usize, usize)| {
@@ -646,12 +664,15 @@ impl<const F: usize> Evaluator<F> {
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     match key((i, t)) {
                         Some(g) if unit.len() > 1 => {
-                            let first = &tasks[g.0];
-                            let mut rngs: [Rng; LANES] =
-                                std::array::from_fn(|l| task_rng(job.seed, (g.0 + l).min(g.1 - 1)));
+                            let group = &groups[g];
+                            let g = group.range();
+                            let first = &tasks[g.start];
+                            let mut rngs: [Rng; LANES] = std::array::from_fn(|l| {
+                                task_rng(job.seed, (g.start + l).min(g.end - 1))
+                            });
                             let lanes = lanes::execute_lanes(
                                 &job.program,
-                                &groups[&g],
+                                group,
                                 tasks,
                                 train_examples(settings, job.cost, first),
                                 first.valid_steps(),
@@ -660,7 +681,7 @@ impl<const F: usize> Evaluator<F> {
                                 &mut rngs,
                             );
                             for (slot, &(_, t)) in out.iter_mut().zip(&pending[unit.clone()]) {
-                                *slot = lanes[t - g.0];
+                                *slot = lanes[t - g.start];
                             }
                         }
                         _ => out[0] = job_run(job, tasks, t, settings, &mut s.memory),
@@ -878,12 +899,13 @@ fn compile<const F: usize>(job: &mut Job) {
 ///
 /// A program without random ops runs on groups of up to [`LANES`] tasks of one shape at once
 /// (see [`lanes`]), with the same outcomes as one task at a time.
+#[allow(clippy::too_many_arguments)]
 fn probe_range<const F: usize>(
     job: &mut Job,
     tasks: &[Task<F>],
-    groups: &HashMap<(usize, usize), Group<F>>,
+    groups: &[Group<F>],
+    parts: &[Part],
     settings: &EvalSettings,
-    range: Range<usize>,
     scratch: &mut Scratch<F>,
     ahead: Option<Ahead>,
 ) {
@@ -892,13 +914,13 @@ fn probe_range<const F: usize>(
     }
     job.steps = 0;
     job.instructions = 0;
-    for part in lanes::split(tasks, range) {
-        match groups.get(&(part.start, part.end)) {
-            Some(group) if !job.program.is_random() => {
-                probe_group(job, tasks, group, settings, scratch, ahead.as_ref());
+    for part in parts {
+        match part.group {
+            Some(g) if !job.program.is_random() => {
+                probe_group(job, tasks, &groups[g], settings, scratch, ahead.as_ref());
             }
             _ => {
-                for t in part {
+                for t in part.tasks.clone() {
                     probe_task(job, tasks, settings, t, scratch, ahead.as_ref());
                 }
             }
@@ -1048,6 +1070,14 @@ fn probe_group<const F: usize>(
             }
         }
     }
+}
+
+/// Consecutive tasks of one shape in a stage (see [`lanes::split`]), and the index of their
+/// lane group when there are several.
+#[derive(Debug, Clone)]
+struct Part {
+    tasks: Range<usize>,
+    group: Option<usize>,
 }
 
 /// What a probe needs to decide whether to make a full run ahead of the cache decisions.
