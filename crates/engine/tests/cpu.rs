@@ -2,7 +2,9 @@
 //! random programs over every op, in lanes and one task at a time.
 
 use automl_zero_engine::cpu;
-use automl_zero_engine::evaluation::lanes::{Group, LANES, execute_lanes, split};
+use automl_zero_engine::evaluation::lanes::{
+    Group, NARROW, WIDE, WIDE_MAX_FEATURES, execute_lanes, split,
+};
 use automl_zero_engine::evaluation::{Errors, Outcome, execute};
 use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
@@ -43,14 +45,23 @@ fn fingerprint(outcome: &Outcome, errors: Option<&Errors>) -> Fingerprint {
     bits
 }
 
-/// One task at a time (errors recorded) and in lanes, every program on every task.
+/// One task at a time (errors recorded) and in lanes (each group narrow where its tasks fit,
+/// and wide), every program on every task.
 fn run_all<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> Vec<Fingerprint> {
-    let groups: Vec<Group<F>> = split(tasks, 0..tasks.len())
-        .into_iter()
-        .map(|range| Group::new(tasks, range))
+    let ranges = split(tasks, 0..tasks.len());
+    let narrow: Vec<Group<F, NARROW>> = ranges
+        .iter()
+        .filter(|r| r.len() <= NARROW)
+        .map(|r| Group::new(tasks, r.clone()))
+        .collect();
+    let wide: Vec<Group<F, WIDE>> = ranges
+        .iter()
+        .filter(|_| F <= WIDE_MAX_FEATURES)
+        .map(|r| Group::new(tasks, r.clone()))
         .collect();
     let mut memory = Memory::<F>::new(SIZES);
-    let mut lane_memory = LaneMemory::<F, LANES>::new(SIZES);
+    let mut narrow_memory = LaneMemory::<F, NARROW>::new(SIZES);
+    let mut wide_memory = LaneMemory::<F, WIDE>::new(SIZES);
     let mut errors = Errors::default();
     let mut prints = Vec::new();
     for (i, a) in programs.iter().enumerate() {
@@ -70,22 +81,27 @@ fn run_all<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> Vec<Fin
             );
             prints.push(fingerprint(&outcome, Some(&errors)));
         }
-        for group in &groups {
-            let mut rngs: [Rng; LANES] = std::array::from_fn(|l| Rng::new(i as u64, l as u64));
-            let outcomes = execute_lanes(
-                &program,
-                group,
-                tasks,
-                45,
-                20,
-                100.0,
-                &mut lane_memory,
-                &mut rngs,
-            );
-            prints.extend(outcomes.iter().map(|o| fingerprint(o, None)));
+        for group in &narrow {
+            prints.extend(run_group(&program, i, group, tasks, &mut narrow_memory));
+        }
+        for group in &wide {
+            prints.extend(run_group(&program, i, group, tasks, &mut wide_memory));
         }
     }
     prints
+}
+
+/// Program `i` in lanes on one group: each lane's fingerprint.
+fn run_group<const F: usize, const L: usize>(
+    program: &Program,
+    i: usize,
+    group: &Group<F, L>,
+    tasks: &[Task<F>],
+    memory: &mut LaneMemory<F, L>,
+) -> Vec<Fingerprint> {
+    let mut rngs: [Rng; L] = std::array::from_fn(|l| Rng::new(i as u64, l as u64));
+    let outcomes = execute_lanes(program, group, tasks, 45, 20, 100.0, memory, &mut rngs);
+    outcomes.iter().map(|o| fingerprint(o, None)).collect()
 }
 
 fn both_ways<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize, usize) {

@@ -5,7 +5,7 @@
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::evaluation::fec::{ProbeHasher, probe_hash};
 use automl_zero_engine::evaluation::lanes::{
-    Group, LANES, execute_lanes, probe_lanes, resume_lanes, split,
+    Group, NARROW, WIDE, WIDE_MAX_FEATURES, execute_lanes, probe_lanes, resume_lanes, split,
 };
 use automl_zero_engine::evaluation::{Errors, Outcome, execute, probe, resume};
 use automl_zero_engine::interpreter::Program;
@@ -14,6 +14,8 @@ use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::rng::Rng;
 use automl_zero_engine::tasks::{EvalType, Task};
+
+use std::ops::Range;
 
 mod common;
 
@@ -48,15 +50,35 @@ fn assert_same(got: &Outcome, expected: &Outcome, what: &str) {
 
 /// Full runs, probes and resumed runs of every program on every group of `tasks`, in lanes
 /// and one task at a time; returns how many lane outcomes had a fitness above 0 and how many
-/// stopped early (diverged).
+/// stopped early (diverged). Each group runs as wide as `split` makes it, and also in the other
+/// width where its tasks fit.
 fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize, usize) {
-    let groups: Vec<Group<F>> = split(tasks, 0..tasks.len())
-        .into_iter()
-        .map(|range| Group::new(tasks, range))
-        .collect();
-    let mut lane_memory = LaneMemory::<F, LANES>::new(SIZES);
-    let mut lane_snapshot = LaneMemory::<F, LANES>::new(SIZES);
-    let mut lane_hashes: [ProbeHasher; LANES] = Default::default();
+    let (mut scored, mut stopped) = (0, 0);
+    for range in split(tasks, 0..tasks.len()) {
+        let mut add = |(s, t): (usize, usize)| {
+            scored += s;
+            stopped += t;
+        };
+        if range.len() <= NARROW {
+            add(compare_in::<F, NARROW>(tasks, range.clone(), programs));
+        }
+        if F <= WIDE_MAX_FEATURES {
+            add(compare_in::<F, WIDE>(tasks, range, programs));
+        }
+    }
+    (scored, stopped)
+}
+
+/// [`compare`] on one group of `L` lanes.
+fn compare_in<const F: usize, const L: usize>(
+    tasks: &[Task<F>],
+    range: Range<usize>,
+    programs: &[Algorithm],
+) -> (usize, usize) {
+    let groups = [Group::<F, L>::new(tasks, range)];
+    let mut lane_memory = LaneMemory::<F, L>::new(SIZES);
+    let mut lane_snapshot = LaneMemory::<F, L>::new(SIZES);
+    let mut lane_hashes = [ProbeHasher::new(); L];
     let (mut memory, mut snapshot) = (Memory::<F>::new(SIZES), Memory::<F>::new(SIZES));
     let mut errors = Errors::default();
     let mut rng = Rng::new(0, 0);
@@ -66,7 +88,7 @@ fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize,
         for group in &groups {
             for (num_train, max_abs_error) in [(75, 100.0), (90, 2.0), (20, 100.0)] {
                 // Whatever an earlier program left in the lane memory must not matter.
-                lane_memory.scalars.fill([7.5; LANES]);
+                lane_memory.scalars.fill([7.5; L]);
                 let full = execute_lanes(
                     &program,
                     group,
@@ -167,11 +189,40 @@ fn compare<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> (usize,
 
 #[test]
 fn lanes_give_the_outcomes_of_one_task_at_a_time() {
-    // 7 tasks: a full group and a short one (which repeats its last task in the spare lanes).
-    let tasks = make_tasks::<4>(7, EvalType::RmsError);
-    assert_eq!(split(&tasks, 0..7), vec![0..LANES, LANES..7]);
-    let (scored, stopped) = compare(&tasks, &programs(400, 3));
+    // 14 tasks: a full wide group and a short one (which repeats its last task in the spare
+    // lanes), also run narrow.
+    let tasks = make_tasks::<4>(14, EvalType::RmsError);
+    assert_eq!(split(&tasks, 0..14), vec![0..WIDE, WIDE..14]);
+    let (scored, stopped) = compare(&tasks, &programs(250, 3));
+    assert!(scored > 1000 && stopped > 1000, "{scored} {stopped}");
+}
+
+#[test]
+fn a_narrow_group_of_four_tasks_gives_the_outcomes_of_one_task_at_a_time() {
+    let tasks = make_tasks::<4>(4, EvalType::RmsError);
+    assert_eq!(split(&tasks, 0..4), vec![0..NARROW]);
+    let (scored, stopped) = compare(&tasks, &programs(300, 9));
     assert!(scored > 500 && stopped > 500, "{scored} {stopped}");
+}
+
+#[test]
+fn groups_are_wide_only_where_more_than_two_narrow_ones_are_left() {
+    let group_sizes = |n: usize| {
+        let tasks = make_tasks::<4>(n, EvalType::RmsError);
+        split(&tasks, 0..n)
+            .iter()
+            .map(|r| r.len())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(group_sizes(10), vec![10]);
+    assert_eq!(group_sizes(8), vec![4, 4]);
+    assert_eq!(group_sizes(9), vec![9]);
+    assert_eq!(group_sizes(13), vec![12, 1]);
+    assert_eq!(group_sizes(21), vec![12, 9]);
+    assert_eq!(group_sizes(5), vec![4, 1]);
+    // Above 16 features every group is narrow.
+    let tasks = make_tasks::<32>(10, EvalType::RmsError);
+    assert_eq!(split(&tasks, 0..10), vec![0..4, 4..8, 8..10]);
 }
 
 #[test]
@@ -224,16 +275,22 @@ fn random_op_programs(count: usize, seed: u64) -> Vec<Algorithm> {
 
 #[test]
 fn with_a_random_stream_per_lane_a_program_with_random_ops_runs_in_lanes_too() {
+    random_ops_in_lanes::<NARROW>();
+    random_ops_in_lanes::<WIDE>();
+}
+
+/// Programs with random ops on three tasks in a group of `L` lanes, against one task at a time.
+fn random_ops_in_lanes<const L: usize>() {
     let tasks = make_tasks::<4>(3, EvalType::RmsError);
-    let group = Group::new(&tasks, 0..3);
-    let mut lane_memory = LaneMemory::<4, LANES>::new(SIZES);
+    let group = Group::<4, L>::new(&tasks, 0..3);
+    let mut lane_memory = LaneMemory::<4, L>::new(SIZES);
     let mut memory = Memory::<4>::new(SIZES);
     let stream = |t: usize, i: usize| Rng::new(1000 * i as u64 + t as u64, 7);
     let (mut random, mut scored) = (0, 0);
     for (i, a) in random_op_programs(300, 8).iter().enumerate() {
         let program = Program::compile(a, &SIZES, 4).unwrap();
         random += usize::from(program.is_random());
-        let mut rngs: [Rng; LANES] = std::array::from_fn(|l| stream(l.min(2), i));
+        let mut rngs: [Rng; L] = std::array::from_fn(|l| stream(l.min(2), i));
         let got = execute_lanes(
             &program,
             &group,
@@ -282,8 +339,8 @@ fn a_program_with_random_ops_needs_a_stream_per_lane() {
         .unwrap();
     let program = Program::compile(&a, &SIZES, 4).unwrap();
     assert!(program.is_random());
-    let group = Group::new(&tasks, 0..2);
-    let mut memory = LaneMemory::<4, LANES>::new(SIZES);
+    let group = Group::<4, WIDE>::new(&tasks, 0..2);
+    let mut memory = LaneMemory::<4, WIDE>::new(SIZES);
     execute_lanes(
         &program,
         &group,
@@ -300,12 +357,12 @@ fn a_program_with_random_ops_needs_a_stream_per_lane() {
 #[should_panic(expected = "a group runs only with the tasks it was made from")]
 fn a_group_refuses_another_task_list() {
     let tasks = make_tasks::<4>(2, EvalType::RmsError);
-    let group = Group::new(&tasks, 0..2);
+    let group = Group::<4, NARROW>::new(&tasks, 0..2);
     let mut others = make_tasks::<4>(2, EvalType::RmsError);
     others[1].data_seed += 7;
     let a = programs(1, 1).remove(0);
     let program = Program::compile(&a, &SIZES, 4).unwrap();
-    let mut memory = LaneMemory::<4, LANES>::new(SIZES);
+    let mut memory = LaneMemory::<4, NARROW>::new(SIZES);
     execute_lanes(
         &program,
         &group,

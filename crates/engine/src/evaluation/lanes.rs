@@ -7,6 +7,11 @@
 //! operation (a program with random ops draws from each lane's own stream, in the same order),
 //! so the outcomes are the same bit for bit; a lane whose run stops (diverged) goes on
 //! computing values that nobody reads.
+//!
+//! A group is [`NARROW`] (4) or [`WIDE`] (12) lanes wide: a multiple of the four `f64` of an AVX
+//! register, so that every op reads and writes a cell in the same whole registers. (With five
+//! lanes, one op stored a cell as a register and a single value while the next loaded it
+//! across that boundary, and a load that spans two stores waits for both to reach the cache.)
 
 use super::executor::{Outcome, diverged, validation_error, validation_fitness, validation_loss};
 use super::fec::ProbeHasher;
@@ -18,37 +23,47 @@ use crate::rng::Rng;
 use crate::tasks::{EvalType, Task};
 use std::ops::Range;
 
-/// How many tasks run side by side: five, so that the ten search tasks of the paper's and
-/// every shipped config's searches fill two groups with no lane left idle (a lane without a
-/// task of its own costs as much as one with). With AVX, four lanes of a cell fill one
-/// register and the fifth is a scalar; on the demo this ran 8.7% faster than four lanes
-/// (three groups, two idle lanes) and took 10.7% fewer instructions.
-pub const LANES: usize = 5;
+/// Lanes of a narrow group: a cell's values fill one AVX register.
+pub const NARROW: usize = 4;
 
-/// A group of 1 to `LANES` tasks of one shape from a task list, with their examples laid out
-/// lane by lane.
+/// Lanes of a wide group: a cell's values fill three AVX registers, and the ten search tasks of
+/// the paper's and every shipped multi-task config's searches run as one group.
+pub const WIDE: usize = 12;
+
+/// The largest feature size run in wide groups: an unoptimised build's stack cannot hold the
+/// temporaries of wide 32 x 32 matrices.
+pub const WIDE_MAX_FEATURES: usize = 16;
+
+/// Whether a group of `tasks` tasks runs wide ([`WIDE`] lanes) or narrow ([`NARROW`]);
+/// [`split`] makes wide groups only of feature sizes up to [`WIDE_MAX_FEATURES`].
+pub fn is_wide(tasks: usize) -> bool {
+    tasks > NARROW
+}
+
+/// A group of 1 to `L` tasks of one shape from a task list, with their examples laid out
+/// lane by lane; a short group repeats its last task in the lanes left.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Group<const F: usize> {
+pub struct Group<const F: usize, const L: usize> {
     /// The tasks' positions in the list.
     range: Range<usize>,
     /// Each lane's task as (index, data seed, param seed), to check the list it runs with.
-    identity: [(usize, u32, u32); LANES],
+    identity: [(usize, u32, u32); L],
     /// The training examples in data order (the first epoch's), one lane per task; empty
     /// when some task's first epoch is not in data order.
-    train_features: Vec<[[f64; LANES]; F]>,
-    train_labels: Vec<[f64; LANES]>,
+    train_features: Vec<[[f64; L]; F]>,
+    train_labels: Vec<[f64; L]>,
     /// The validation examples, one lane per task.
-    valid_features: Vec<[[f64; LANES]; F]>,
-    valid_labels: Vec<[f64; LANES]>,
+    valid_features: Vec<[[f64; L]; F]>,
+    valid_labels: Vec<[f64; L]>,
 }
 
-impl<const F: usize> Group<F> {
-    /// The group of `tasks[range]` (1 to `LANES` tasks, all of the same shape); it runs only
+impl<const F: usize, const L: usize> Group<F, L> {
+    /// The group of `tasks[range]` (1 to `L` tasks, all of the same shape); it runs only
     /// with the same `tasks`.
     pub fn new(tasks: &[Task<F>], range: Range<usize>) -> Self {
         assert!(
-            !range.is_empty() && range.len() <= LANES,
-            "a group holds 1 to {LANES} tasks"
+            !range.is_empty() && range.len() <= L,
+            "a group holds 1 to {L} tasks"
         );
         let members = &tasks[range.clone()];
         assert!(
@@ -82,7 +97,7 @@ impl<const F: usize> Group<F> {
     }
 
     /// The group with its tasks, taken from `tasks`, the list it was made from.
-    fn with<'a>(&'a self, tasks: &'a [Task<F>]) -> Lanes<'a, F> {
+    fn with<'a>(&'a self, tasks: &'a [Task<F>]) -> Lanes<'a, F, L> {
         let lanes = lanes_of(tasks, &self.range);
         assert!(
             lanes.map(identity) == self.identity,
@@ -101,10 +116,10 @@ impl<const F: usize> Group<F> {
 }
 
 /// One task per lane: `tasks[range]`, the last one repeated to fill a short group.
-fn lanes_of<'a, const F: usize>(
+fn lanes_of<'a, const F: usize, const L: usize>(
     tasks: &'a [Task<F>],
     range: &Range<usize>,
-) -> [&'a Task<F>; LANES] {
+) -> [&'a Task<F>; L] {
     std::array::from_fn(|l| &tasks[(range.start + l).min(range.end - 1)])
 }
 
@@ -114,42 +129,48 @@ fn identity<const F: usize>(task: &Task<F>) -> (usize, u32, u32) {
 }
 
 /// A group with its tasks at hand.
-struct Lanes<'a, const F: usize> {
-    tasks: [&'a Task<F>; LANES],
-    data: &'a Group<F>,
+struct Lanes<'a, const F: usize, const L: usize> {
+    tasks: [&'a Task<F>; L],
+    data: &'a Group<F, L>,
 }
 
-/// The memories and probe hashes of one worker's lane runs.
+/// The memories and probe hashes of one worker's lane runs, `L` lanes wide.
 #[derive(Debug, Clone)]
-pub struct LaneScratch<const F: usize> {
+pub struct LaneScratch<const F: usize, const L: usize> {
     /// The memory the lanes run in.
-    pub memory: LaneMemory<F, LANES>,
+    pub memory: LaneMemory<F, L>,
     /// The memory as the last probe's training left it.
-    pub snapshot: LaneMemory<F, LANES>,
+    pub snapshot: LaneMemory<F, L>,
     /// The probe hash of each lane, over its first epoch's errors.
-    pub hashes: [ProbeHasher; LANES],
+    pub hashes: [ProbeHasher; L],
 }
 
-impl<const F: usize> LaneScratch<F> {
+impl<const F: usize, const L: usize> LaneScratch<F, L> {
     /// Zeroed memories of the given sizes.
     pub fn new(sizes: MemorySizes) -> Self {
         LaneScratch {
             memory: LaneMemory::new(sizes),
             snapshot: LaneMemory::new(sizes),
-            hashes: Default::default(),
+            hashes: [ProbeHasher::new(); L],
         }
     }
 }
 
-/// The groups that `tasks[range]` runs in: consecutive tasks of one shape, `LANES` at most.
+/// The groups that `tasks[range]` runs in: consecutive tasks of one shape, a wide group (see
+/// [`is_wide`]) where more than two narrow ones are left, else narrow ones.
 pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Range<usize>> {
     let mut groups = Vec::new();
     let mut t = range.start;
     while t < range.end {
-        let size = tasks[t..range.end.min(t + LANES)]
+        let run = tasks[t..range.end]
             .iter()
             .take_while(|task| same_shape(task, &tasks[t]))
             .count();
+        let size = if F <= WIDE_MAX_FEATURES && run > 2 * NARROW {
+            run.min(WIDE)
+        } else {
+            run.min(NARROW)
+        };
         groups.push(t..t + size);
         t += size;
     }
@@ -169,24 +190,24 @@ pub fn same_shape<const F: usize>(a: &Task<F>, b: &Task<F>) -> bool {
 /// as they come (see [`ProbeHasher`]): each lane's outcome, and whether the snapshot holds that
 /// lane's memory after its training (see [`resume_lanes`]).
 #[allow(clippy::too_many_arguments)]
-pub fn probe_lanes<const F: usize>(
+pub fn probe_lanes<const F: usize, const L: usize>(
     program: &Program,
-    group: &Group<F>,
+    group: &Group<F, L>,
     tasks: &[Task<F>],
     num_train: usize,
     num_valid: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
-    hashes: &mut [ProbeHasher; LANES],
-    snapshot: Option<&mut LaneMemory<F, LANES>>,
-) -> [(Outcome, bool); LANES] {
+    memory: &mut LaneMemory<F, L>,
+    hashes: &mut [ProbeHasher; L],
+    snapshot: Option<&mut LaneMemory<F, L>>,
+) -> [(Outcome, bool); L] {
     let group = &group.with(tasks);
-    *hashes = [ProbeHasher::new(); LANES];
+    *hashes = [ProbeHasher::new(); L];
     start(program, memory, &mut []);
     let prefix = num_train > 0 && num_train < group.tasks[0].train_labels.len();
     let snapshot = snapshot.filter(|_| prefix);
     let wanted = snapshot.is_some();
-    let outcomes = run_from::<F, false, true>(
+    let outcomes = run_from::<F, L, false, true>(
         program,
         group,
         0,
@@ -204,21 +225,21 @@ pub fn probe_lanes<const F: usize>(
 /// [`super::resume`] on every lane, from a snapshot that [`probe_lanes`] took after `done`
 /// training steps; only the lanes whose snapshot it reported as taken give meaningful outcomes.
 #[allow(clippy::too_many_arguments)]
-pub fn resume_lanes<const F: usize>(
+pub fn resume_lanes<const F: usize, const L: usize>(
     program: &Program,
-    group: &Group<F>,
+    group: &Group<F, L>,
     tasks: &[Task<F>],
-    snapshot: &LaneMemory<F, LANES>,
+    snapshot: &LaneMemory<F, L>,
     done: usize,
     num_train: usize,
     num_valid: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
-) -> [Outcome; LANES] {
+    memory: &mut LaneMemory<F, L>,
+) -> [Outcome; L] {
     let group = &group.with(tasks);
     check(program, memory, &[]);
     memory.copy_used(snapshot, program.needs());
-    let mut outcomes = run_from::<F, false, false>(
+    let mut outcomes = run_from::<F, L, false, false>(
         program,
         group,
         done,
@@ -237,24 +258,24 @@ pub fn resume_lanes<const F: usize>(
 }
 
 /// [`super::execute`] on every lane; lane `l` draws its random numbers from `rngs[l]` (a
-/// program with random ops needs `LANES` of them, one without none).
+/// program with random ops needs `L` of them, one without none).
 #[allow(clippy::too_many_arguments)]
-pub fn execute_lanes<const F: usize>(
+pub fn execute_lanes<const F: usize, const L: usize>(
     program: &Program,
-    group: &Group<F>,
+    group: &Group<F, L>,
     tasks: &[Task<F>],
     num_train: usize,
     num_valid: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
+    memory: &mut LaneMemory<F, L>,
     rngs: &mut [Rng],
-) -> [Outcome; LANES] {
+) -> [Outcome; L] {
     let group = &group.with(tasks);
     start(program, memory, rngs);
     let run = if program.is_random() {
-        run_from::<F, true, false>
+        run_from::<F, L, true, false>
     } else {
-        run_from::<F, false, false>
+        run_from::<F, L, false, false>
     };
     run(
         program,
@@ -272,9 +293,13 @@ pub fn execute_lanes<const F: usize>(
 
 /// Checks what every lane run relies on: a random stream per lane for a program with random
 /// ops, and a memory that fits.
-fn check<const F: usize>(program: &Program, memory: &LaneMemory<F, LANES>, rngs: &[Rng]) {
+fn check<const F: usize, const L: usize>(
+    program: &Program,
+    memory: &LaneMemory<F, L>,
+    rngs: &[Rng],
+) {
     assert!(
-        !program.is_random() || rngs.len() == LANES,
+        !program.is_random() || rngs.len() == L,
         "a program with random ops runs in lanes only with a random stream per lane"
     );
     assert!(
@@ -284,7 +309,11 @@ fn check<const F: usize>(program: &Program, memory: &LaneMemory<F, LANES>, rngs:
 }
 
 /// Wipes the memory a program uses and runs its Setup on every lane.
-fn start<const F: usize>(program: &Program, memory: &mut LaneMemory<F, LANES>, rngs: &mut [Rng]) {
+fn start<const F: usize, const L: usize>(
+    program: &Program,
+    memory: &mut LaneMemory<F, L>,
+    rngs: &mut [Rng],
+) {
     check(program, memory, rngs);
     memory.wipe_used(program.needs());
     // SAFETY (every `run_lanes_unchecked` of this module): `check` made sure that the memory
@@ -297,48 +326,48 @@ with_avx2! {
     /// `run_from`), compiled for AVX2 where the CPU has it; a probe (`RECORD`) hashes the
     /// first epoch's errors.
     #[allow(clippy::too_many_arguments)]
-    fn run_from<const F: usize, const RANDOM: bool, const RECORD: bool>(
+    fn run_from<const F: usize, const L: usize, const RANDOM: bool, const RECORD: bool>(
         program: &Program,
-        group: &Lanes<'_, F>,
+        group: &Lanes<'_, F, L>,
         done: usize,
         num_train: usize,
         num_valid: usize,
         max_abs_error: f64,
-        memory: &mut LaneMemory<F, LANES>,
+        memory: &mut LaneMemory<F, L>,
         rngs: &mut [Rng],
-        hashes: Option<&mut [ProbeHasher; LANES]>,
-        snapshot: Option<&mut LaneMemory<F, LANES>>,
-    ) -> [Outcome; LANES] = run_from_body;
+        hashes: Option<&mut [ProbeHasher; L]>,
+        snapshot: Option<&mut LaneMemory<F, L>>,
+    ) -> [Outcome; L] = run_from_body;
 }
 
 /// The body of [`run_from`].
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn run_from_body<const F: usize, const RANDOM: bool, const RECORD: bool>(
+fn run_from_body<const F: usize, const L: usize, const RANDOM: bool, const RECORD: bool>(
     program: &Program,
-    group: &Lanes<'_, F>,
+    group: &Lanes<'_, F, L>,
     done: usize,
     num_train: usize,
     num_valid: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
+    memory: &mut LaneMemory<F, L>,
     rngs: &mut [Rng],
-    hashes: Option<&mut [ProbeHasher; LANES]>,
-    mut snapshot: Option<&mut LaneMemory<F, LANES>>,
-) -> [Outcome; LANES] {
+    hashes: Option<&mut [ProbeHasher; L]>,
+    mut snapshot: Option<&mut LaneMemory<F, L>>,
+) -> [Outcome; L] {
     // Only a probe's loop has the hashing code, known at compile time.
     let mut hashes = if RECORD { hashes } else { None };
     let task = group.tasks[0];
     let total = num_train.min(task.max_train_examples());
     let per_epoch = task.train_labels.len();
     let mut position = done;
-    let mut alive = [true; LANES];
-    let mut outcomes = [Outcome::default(); LANES];
+    let mut alive = [true; L];
+    let mut outcomes = [Outcome::default(); L];
     while position < total && alive.contains(&true) {
         let first = position < per_epoch;
         let chunk = (per_epoch - position % per_epoch).min(total - position);
         let record = if first { hashes.as_deref_mut() } else { None };
-        train::<F, RANDOM>(
+        train::<F, L, RANDOM>(
             program,
             group,
             position,
@@ -358,7 +387,7 @@ fn run_from_body<const F: usize, const RANDOM: bool, const RECORD: bool>(
             s.copy_used(memory, program.needs());
         }
         let record = if first { hashes.as_deref_mut() } else { None };
-        validate::<F, RANDOM>(
+        validate::<F, L, RANDOM>(
             program,
             group,
             num_valid,
@@ -375,7 +404,7 @@ fn run_from_body<const F: usize, const RANDOM: bool, const RECORD: bool>(
 
 /// One vector per lane as a lane vector.
 #[inline(always)]
-fn interleave<const F: usize>(rows: &[&Vector<F>; LANES]) -> [[f64; LANES]; F] {
+fn interleave<const F: usize, const L: usize>(rows: &[&Vector<F>; L]) -> [[f64; L]; F] {
     std::array::from_fn(|k| std::array::from_fn(|l| rows[l][k]))
 }
 
@@ -383,17 +412,17 @@ fn interleave<const F: usize>(rows: &[&Vector<F>; LANES]) -> [[f64; LANES]; F] {
 /// diverges stops (its steps counted up to that one).
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
-fn train<const F: usize, const RANDOM: bool>(
+fn train<const F: usize, const L: usize, const RANDOM: bool>(
     program: &Program,
-    group: &Lanes<'_, F>,
+    group: &Lanes<'_, F, L>,
     start: usize,
     count: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
+    memory: &mut LaneMemory<F, L>,
     rngs: &mut [Rng],
-    mut hashes: Option<&mut [ProbeHasher; LANES]>,
-    alive: &mut [bool; LANES],
-    outcomes: &mut [Outcome; LANES],
+    mut hashes: Option<&mut [ProbeHasher; L]>,
+    alive: &mut [bool; L],
+    outcomes: &mut [Outcome; L],
 ) {
     // A program without random ops passes no generators, known at compile time.
     let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
@@ -413,10 +442,9 @@ fn train<const F: usize, const RANDOM: bool>(
         // examples are gathered from each lane's own order.
         let laid_out = epoch == 0 && !group.data.train_labels.is_empty();
         let tasks = &group.tasks;
-        let orders: [&[u32]; LANES] = std::array::from_fn(|l| &tasks[l].epochs[epoch][first..last]);
-        let all_features: [&[Vector<F>]; LANES] =
-            std::array::from_fn(|l| &tasks[l].train_features[..]);
-        let all_labels: [&[f64]; LANES] = std::array::from_fn(|l| &tasks[l].train_labels[..]);
+        let orders: [&[u32]; L] = std::array::from_fn(|l| &tasks[l].epochs[epoch][first..last]);
+        let all_features: [&[Vector<F>]; L] = std::array::from_fn(|l| &tasks[l].train_features[..]);
+        let all_labels: [&[f64]; L] = std::array::from_fn(|l| &tasks[l].train_labels[..]);
         for i in 0..last - first {
             let gathered;
             let (features, labels) = if laid_out {
@@ -425,7 +453,7 @@ fn train<const F: usize, const RANDOM: bool>(
                     group.data.train_labels[first + i],
                 )
             } else {
-                let examples: [usize; LANES] = std::array::from_fn(|l| orders[l][i] as usize);
+                let examples: [usize; L] = std::array::from_fn(|l| orders[l][i] as usize);
                 gathered = interleave(&std::array::from_fn(|l| &all_features[l][examples[l]]));
                 (
                     &gathered,
@@ -434,7 +462,7 @@ fn train<const F: usize, const RANDOM: bool>(
             };
             memory.vectors[FEATURES as usize] = *features;
             if zero_label {
-                memory.scalars[LABEL as usize] = [0.0; LANES];
+                memory.scalars[LABEL as usize] = [0.0; L];
             }
             unsafe { program.run_lanes_unchecked(Component::Predict, memory, rngs) };
             let s1 = &mut memory.scalars[PREDICTION as usize];
@@ -442,12 +470,12 @@ fn train<const F: usize, const RANDOM: bool>(
                 *s1 = s1.map(sigmoid);
             }
             t += 1;
-            let error: [f64; LANES] = std::array::from_fn(|l| (labels[l] - s1[l]).abs());
+            let error: [f64; L] = std::array::from_fn(|l| (labels[l] - s1[l]).abs());
             // A lane fails where its error is NaN or above the bound.
-            let failing: [bool; LANES] =
+            let failing: [bool; L] =
                 std::array::from_fn(|l| alive[l] & diverged(error[l], max_abs_error));
             if failing.contains(&true) {
-                for l in (0..LANES).filter(|&l| failing[l]) {
+                for l in (0..L).filter(|&l| failing[l]) {
                     alive[l] = false;
                     outcomes[l].train_steps += (t - start) as u64;
                 }
@@ -456,7 +484,7 @@ fn train<const F: usize, const RANDOM: bool>(
                 }
             }
             if let Some(h) = hashes.as_deref_mut() {
-                for l in 0..LANES {
+                for l in 0..L {
                     if alive[l] {
                         h[l].train(error[l]);
                     }
@@ -478,16 +506,16 @@ fn train<const F: usize, const RANDOM: bool>(
 /// lane's best fitness; a lane whose error diverges scores 0 this epoch.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn validate<const F: usize, const RANDOM: bool>(
+fn validate<const F: usize, const L: usize, const RANDOM: bool>(
     program: &Program,
-    group: &Lanes<'_, F>,
+    group: &Lanes<'_, F, L>,
     num_valid: usize,
     max_abs_error: f64,
-    memory: &mut LaneMemory<F, LANES>,
+    memory: &mut LaneMemory<F, L>,
     rngs: &mut [Rng],
-    mut hashes: Option<&mut [ProbeHasher; LANES]>,
-    alive: &[bool; LANES],
-    outcomes: &mut [Outcome; LANES],
+    mut hashes: Option<&mut [ProbeHasher; L]>,
+    alive: &[bool; L],
+    outcomes: &mut [Outcome; L],
 ) {
     // A program without random ops passes no generators, known at compile time.
     let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
@@ -496,7 +524,7 @@ fn validate<const F: usize, const RANDOM: bool>(
     let count = num_valid.min(steps);
     let zero_label = program.predict_reads_label();
     let mut going = *alive;
-    let mut loss = [0.0; LANES];
+    let mut loss = [0.0; L];
     // A lane whose validation stops early keeps its memory as the failing Predict left it (as
     // one task at a time would, whose training goes on from there in a later epoch); the other
     // lanes' Predicts would change it, so it is put aside and restored.
@@ -504,17 +532,17 @@ fn validate<const F: usize, const RANDOM: bool>(
     for k in 0..count {
         memory.vectors[FEATURES as usize] = group.data.valid_features[k];
         if zero_label {
-            memory.scalars[LABEL as usize] = [0.0; LANES];
+            memory.scalars[LABEL as usize] = [0.0; L];
         }
         unsafe { program.run_lanes_unchecked(Component::Predict, memory, rngs) };
         let prediction = memory.scalars[PREDICTION as usize];
         let labels = group.data.valid_labels[k];
-        let error: [f64; LANES] =
+        let error: [f64; L] =
             std::array::from_fn(|l| validation_error(task.eval_type, labels[l], prediction[l]));
-        let failing: [bool; LANES] =
+        let failing: [bool; L] =
             std::array::from_fn(|l| going[l] & diverged(error[l].abs(), max_abs_error));
         if failing.contains(&true) {
-            for l in (0..LANES).filter(|&l| failing[l]) {
+            for l in (0..L).filter(|&l| failing[l]) {
                 outcomes[l].valid_steps += k as u64 + 1;
                 outcomes[l].fitness = outcomes[l].fitness.max(0.0);
                 going[l] = false;
@@ -525,18 +553,18 @@ fn validate<const F: usize, const RANDOM: bool>(
             }
         }
         if let Some(h) = hashes.as_deref_mut() {
-            for l in 0..LANES {
+            for l in 0..L {
                 if going[l] {
                     h[l].valid(error[l].abs());
                 }
             }
         }
         // Lanes no longer going add garbage that nobody reads.
-        for l in 0..LANES {
+        for l in 0..L {
             loss[l] += validation_loss(task.eval_type, error[l]);
         }
     }
-    for l in 0..LANES {
+    for l in 0..L {
         if going[l] {
             outcomes[l].valid_steps += count as u64;
             let fitness = validation_fitness(task.eval_type, loss[l], steps);

@@ -16,12 +16,12 @@ pub use workers::Workers;
 
 use crate::interpreter::Program;
 use crate::liveness;
-use crate::memory::{Memory, MemorySizes};
+use crate::memory::{LaneMemory, Memory, MemorySizes};
 use crate::program::{Algorithm, Component};
 use crate::rng::{Rng, salt};
 use crate::tasks::Task;
 use fec::KeyHasher;
-use lanes::{Group, LANES, LaneScratch};
+use lanes::{Group, LaneScratch, NARROW, WIDE};
 use schnellru::{ByLength, LruMap};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -91,21 +91,60 @@ impl EvalSettings {
 /// that threads writing their own never slow each other down).
 #[repr(align(128))]
 struct Scratch<const F: usize> {
+    sizes: MemorySizes,
     memory: Memory<F>,
     errors: Errors,
     /// The memory as the last probe's training left it.
     snapshot: Memory<F>,
-    /// The same for groups of tasks run side by side.
-    lanes: LaneScratch<F>,
+    /// The same for narrow groups of tasks run side by side.
+    narrow: LaneScratch<F, NARROW>,
+    /// The same for wide groups, made when first needed.
+    wide: Option<Box<LaneScratch<F, WIDE>>>,
 }
 
 impl<const F: usize> Scratch<F> {
     fn new(sizes: MemorySizes) -> Self {
         Scratch {
+            sizes,
             memory: Memory::new(sizes),
             errors: Errors::default(),
             snapshot: Memory::new(sizes),
-            lanes: LaneScratch::new(sizes),
+            narrow: LaneScratch::new(sizes),
+            wide: None,
+        }
+    }
+
+    /// The memory and the lane buffers of a wide group.
+    fn wide(&mut self) -> (&mut Memory<F>, &mut LaneScratch<F, WIDE>) {
+        let sizes = self.sizes;
+        let wide = self
+            .wide
+            .get_or_insert_with(|| Box::new(LaneScratch::new(sizes)));
+        (&mut self.memory, wide)
+    }
+}
+
+/// A group of tasks run side by side, narrow or wide (see [`lanes::is_wide`]).
+enum AnyGroup<const F: usize> {
+    Narrow(Group<F, NARROW>),
+    Wide(Group<F, WIDE>),
+}
+
+impl<const F: usize> AnyGroup<F> {
+    /// The group of `tasks[range]`, as wide as its size asks.
+    fn new(tasks: &[Task<F>], range: Range<usize>) -> Self {
+        if lanes::is_wide(range.len()) {
+            AnyGroup::Wide(Group::new(tasks, range))
+        } else {
+            AnyGroup::Narrow(Group::new(tasks, range))
+        }
+    }
+
+    /// The tasks' positions in the list.
+    fn range(&self) -> Range<usize> {
+        match self {
+            AnyGroup::Narrow(g) => g.range(),
+            AnyGroup::Wide(g) => g.range(),
         }
     }
 }
@@ -219,7 +258,7 @@ pub struct Evaluator<const F: usize> {
     pending_of: Vec<usize>,
     shard_work: Vec<ShardWork>,
     /// The groups of tasks that programs without random ops run on side by side.
-    groups: Vec<Group<F>>,
+    groups: Vec<AnyGroup<F>>,
     /// Each stage's tasks split into parts (see [`lanes::split`]), by the stage's range.
     stage_parts: HashMap<(usize, usize), Vec<Part>>,
     /// The last batch's canonical-cache and FEC entries, stored when the next batch begins.
@@ -515,7 +554,7 @@ impl<const F: usize> Evaluator<F> {
                                     .iter()
                                     .position(|g| g.range() == tasks_of)
                                     .unwrap_or_else(|| {
-                                        groups.push(Group::new(tasks, tasks_of.clone()));
+                                        groups.push(AnyGroup::new(tasks, tasks_of.clone()));
                                         groups.len() - 1
                                     })
                             });
@@ -651,9 +690,9 @@ impl<const F: usize> Evaluator<F> {
                     units.push(k..end);
                     k = end;
                 }
-                let mut results: Vec<[Outcome; LANES]> = Vec::new();
+                let mut results: Vec<[Outcome; WIDE]> = Vec::new();
                 workers.map(&units, &mut results, |unit| {
-                    let mut out = [Outcome::default(); LANES];
+                    let mut out = [Outcome::default(); WIDE];
                     let (i, t) = pending[unit.start];
                     let job = &jobs[i];
                     if let Some(outcome) = job.ahead[t] {
@@ -664,24 +703,20 @@ impl<const F: usize> Evaluator<F> {
                     let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     match key((i, t)) {
                         Some(g) if unit.len() > 1 => {
-                            let group = &groups[g];
-                            let g = group.range();
-                            let first = &tasks[g.start];
-                            let mut rngs: [Rng; LANES] = std::array::from_fn(|l| {
-                                task_rng(job.seed, (g.start + l).min(g.end - 1))
-                            });
-                            let lanes = lanes::execute_lanes(
-                                &job.program,
-                                group,
-                                tasks,
-                                train_examples(settings, job.cost, first),
-                                first.valid_steps(),
-                                settings.max_abs_error,
-                                &mut s.lanes.memory,
-                                &mut rngs,
-                            );
-                            for (slot, &(_, t)) in out.iter_mut().zip(&pending[unit.clone()]) {
-                                *slot = lanes[t - g.start];
+                            let unit = &pending[unit.clone()];
+                            match &groups[g] {
+                                AnyGroup::Narrow(group) => {
+                                    let memory = &mut s.narrow.memory;
+                                    execute_group(
+                                        job, group, tasks, settings, memory, unit, &mut out,
+                                    );
+                                }
+                                AnyGroup::Wide(group) => {
+                                    let memory = &mut s.wide().1.memory;
+                                    execute_group(
+                                        job, group, tasks, settings, memory, unit, &mut out,
+                                    );
+                                }
                             }
                         }
                         _ => out[0] = job_run(job, tasks, t, settings, &mut s.memory),
@@ -897,13 +932,13 @@ fn compile<const F: usize>(job: &mut Job) {
 /// the workers are busy anyway: it will most likely be needed once the cache is consulted in
 /// batch order. Such runs change no result; one that turns out unneeded is dropped uncounted.
 ///
-/// A program without random ops runs on groups of up to [`LANES`] tasks of one shape at once
+/// A program without random ops runs on groups of up to [`WIDE`] tasks of one shape at once
 /// (see [`lanes`]), with the same outcomes as one task at a time.
 #[allow(clippy::too_many_arguments)]
 fn probe_range<const F: usize>(
     job: &mut Job,
     tasks: &[Task<F>],
-    groups: &[Group<F>],
+    groups: &[AnyGroup<F>],
     parts: &[Part],
     settings: &EvalSettings,
     scratch: &mut Scratch<F>,
@@ -916,9 +951,16 @@ fn probe_range<const F: usize>(
     job.instructions = 0;
     for part in parts {
         match part.group {
-            Some(g) if !job.program.is_random() => {
-                probe_group(job, tasks, &groups[g], settings, scratch, ahead.as_ref());
-            }
+            Some(g) if !job.program.is_random() => match &groups[g] {
+                AnyGroup::Narrow(group) => {
+                    let (memory, lane) = (&mut scratch.memory, &mut scratch.narrow);
+                    probe_group(job, tasks, group, settings, memory, lane, ahead.as_ref());
+                }
+                AnyGroup::Wide(group) => {
+                    let (memory, lane) = scratch.wide();
+                    probe_group(job, tasks, group, settings, memory, lane, ahead.as_ref());
+                }
+            },
             _ => {
                 for t in part.tasks.clone() {
                     probe_task(job, tasks, settings, t, scratch, ahead.as_ref());
@@ -990,14 +1032,45 @@ fn probe_task<const F: usize>(
     }
 }
 
+/// The full runs of a job on a lane group, each lane with its task's random stream: the
+/// outcomes of the `unit`'s (job, task) pairs, in order, into `out`.
+fn execute_group<const F: usize, const L: usize>(
+    job: &Job,
+    group: &Group<F, L>,
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    memory: &mut LaneMemory<F, L>,
+    unit: &[(usize, usize)],
+    out: &mut [Outcome],
+) {
+    let g = group.range();
+    let first = &tasks[g.start];
+    let mut rngs: [Rng; L] =
+        std::array::from_fn(|l| task_rng(job.seed, (g.start + l).min(g.end - 1)));
+    let lanes = lanes::execute_lanes(
+        &job.program,
+        group,
+        tasks,
+        train_examples(settings, job.cost, first),
+        first.valid_steps(),
+        settings.max_abs_error,
+        memory,
+        &mut rngs,
+    );
+    for (slot, &(_, t)) in out.iter_mut().zip(unit) {
+        *slot = lanes[t - g.start];
+    }
+}
+
 /// The FEC probes of a group of tasks of one shape, run side by side, for a program without
 /// random ops (see [`probe_range`]); the same outcomes as [`probe_task`] on each.
-fn probe_group<const F: usize>(
+fn probe_group<const F: usize, const L: usize>(
     job: &mut Job,
     tasks: &[Task<F>],
-    group: &Group<F>,
+    group: &Group<F, L>,
     settings: &EvalSettings,
-    scratch: &mut Scratch<F>,
+    memory: &mut Memory<F>,
+    lane: &mut LaneScratch<F, L>,
     ahead: Option<&Ahead>,
 ) {
     let Some(fec) = settings.fec.as_ref() else {
@@ -1007,7 +1080,6 @@ fn probe_group<const F: usize>(
     let first = &tasks[range.start];
     let n = train_examples(settings, job.cost, first);
     let probe_steps = fec.num_train_examples.min(n);
-    let lane = &mut scratch.lanes;
     let probed = lanes::probe_lanes(
         &job.program,
         group,
@@ -1034,25 +1106,24 @@ fn probe_group<const F: usize>(
         return;
     };
     // The cache lookups first, all at once: each is a few cache misses, which then overlap.
-    let cached: [bool; LANES] = std::array::from_fn(|l| {
+    let cached: [bool; L] = std::array::from_fn(|l| {
         range
             .clone()
             .nth(l)
             .is_none_or(|t| ahead.cache.contains(job.probes[t].hash))
     });
-    let mut resumed = [false; LANES];
+    let mut resumed = [false; L];
     for (l, t) in range.clone().enumerate() {
         let probe = job.probes[t];
         if !probe.diverged && !cached[l] && ahead.claim(probe.hash, job.index) {
             if probed[l].1 {
                 resumed[l] = true;
             } else {
-                job.ahead[t] = Some(job_run(job, tasks, t, settings, &mut scratch.memory));
+                job.ahead[t] = Some(job_run(job, tasks, t, settings, memory));
             }
         }
     }
     if resumed.contains(&true) {
-        let lane = &mut scratch.lanes;
         let outcomes = lanes::resume_lanes(
             &job.program,
             group,
