@@ -402,6 +402,15 @@ fn run_from_body<const F: usize, const L: usize, const RANDOM: bool, const RECOR
     outcomes
 }
 
+/// Copies a lane vector element by element, each element's lanes in whole registers (as one
+/// block, a wide vector would be copied by a call to `memcpy` on every step).
+#[inline(always)]
+fn copy_vector<const F: usize, const L: usize>(to: &mut [[f64; L]; F], from: &[[f64; L]; F]) {
+    for (t, f) in to.iter_mut().zip(from) {
+        *t = *f;
+    }
+}
+
 /// One vector per lane as a lane vector.
 #[inline(always)]
 fn interleave<const F: usize, const L: usize>(rows: &[&Vector<F>; L]) -> [[f64; L]; F] {
@@ -460,7 +469,7 @@ fn train<const F: usize, const L: usize, const RANDOM: bool>(
                     std::array::from_fn(|l| all_labels[l][examples[l]]),
                 )
             };
-            memory.vectors[FEATURES as usize] = *features;
+            copy_vector(&mut memory.vectors[FEATURES as usize], features);
             if zero_label {
                 memory.scalars[LABEL as usize] = [0.0; L];
             }
@@ -470,10 +479,12 @@ fn train<const F: usize, const L: usize, const RANDOM: bool>(
                 *s1 = s1.map(sigmoid);
             }
             t += 1;
-            let error: [f64; L] = std::array::from_fn(|l| (labels[l] - s1[l]).abs());
             // A lane fails where its error is NaN or above the bound.
-            let failing: [bool; L] =
-                std::array::from_fn(|l| alive[l] & diverged(error[l], max_abs_error));
+            let (mut error, mut failing) = ([0.0; L], [false; L]);
+            for l in 0..L {
+                error[l] = (labels[l] - s1[l]).abs();
+                failing[l] = alive[l] & diverged(error[l], max_abs_error);
+            }
             if failing.contains(&true) {
                 for l in (0..L).filter(|&l| failing[l]) {
                     alive[l] = false;
@@ -491,7 +502,7 @@ fn train<const F: usize, const L: usize, const RANDOM: bool>(
                 }
             }
             if refeed {
-                memory.vectors[FEATURES as usize] = *features;
+                copy_vector(&mut memory.vectors[FEATURES as usize], features);
             }
             memory.scalars[LABEL as usize] = labels;
             unsafe { program.run_lanes_unchecked(Component::Learn, memory, rngs) };
@@ -530,17 +541,26 @@ fn validate<const F: usize, const L: usize, const RANDOM: bool>(
     // lanes' Predicts would change it, so it is put aside and restored.
     let mut kept: Vec<(usize, Memory<F>)> = Vec::new();
     for k in 0..count {
-        memory.vectors[FEATURES as usize] = group.data.valid_features[k];
+        copy_vector(
+            &mut memory.vectors[FEATURES as usize],
+            &group.data.valid_features[k],
+        );
         if zero_label {
             memory.scalars[LABEL as usize] = [0.0; L];
         }
         unsafe { program.run_lanes_unchecked(Component::Predict, memory, rngs) };
         let prediction = memory.scalars[PREDICTION as usize];
         let labels = group.data.valid_labels[k];
-        let error: [f64; L] =
-            std::array::from_fn(|l| validation_error(task.eval_type, labels[l], prediction[l]));
-        let failing: [bool; L] =
-            std::array::from_fn(|l| going[l] & diverged(error[l].abs(), max_abs_error));
+        // Loops, not `array::from_fn`, which a wide group's validation error is too large to
+        // have inlined.
+        let mut error = [0.0; L];
+        for l in 0..L {
+            error[l] = validation_error(task.eval_type, labels[l], prediction[l]);
+        }
+        let mut failing = [false; L];
+        for l in 0..L {
+            failing[l] = going[l] & diverged(error[l].abs(), max_abs_error);
+        }
         if failing.contains(&true) {
             for l in (0..L).filter(|&l| failing[l]) {
                 outcomes[l].valid_steps += k as u64 + 1;
