@@ -1,8 +1,8 @@
 //! Hot loops compiled twice: for the baseline target and for AVX2, chosen at run time.
 //!
 //! A portable build targets x86-64 without AVX, whose vector registers hold two `f64`. The
-//! train loops of [`crate::evaluation`] work on a lane of `f64` per task (five at a time), four
-//! of which fit one AVX register, so they also get a copy compiled for AVX2 that runs where the
+//! train loops of [`crate::evaluation`] work on a lane of `f64` per task (4 or 12 at a time),
+//! four of which fit one AVX register, so they also get a copy compiled for AVX2 that runs where the
 //! CPU has it. Both
 //! copies compute the same operations in the same order (no fused multiply-add), so results are
 //! the same bit for bit on every machine.
