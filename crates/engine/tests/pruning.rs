@@ -136,3 +136,55 @@ fn liveness_and_the_canonical_key_are_the_same_for_small_and_large_memories() {
     // The programs have dead code, so the flags were tested both ways.
     assert!(dead > 300, "{dead}");
 }
+
+#[test]
+fn a_member_whose_live_instruction_is_beyond_the_memory_is_an_error_naming_it() {
+    // Members are compiled without a full check first; their compiled addresses are checked.
+    let spec = TaskSpec::generated(TaskKind::ScalarLinearRegression, 4, 30, 20, 3);
+    let tasks = build_tasks::<4>(&[spec], "search_tasks", Path::new(".")).unwrap();
+    let sizes = MemorySizes {
+        scalars: 4,
+        vectors: 3,
+        matrices: 1,
+    };
+    let mut settings = EvalSettings::plain(sizes, 100.0);
+    settings.canonical_cache = 100;
+    let mut evaluator = Evaluator::new(tasks, settings);
+    let mut bad = automl_zero_engine::builtins::linear(0.01);
+    // Predict's s1 = dot(v0, v7): live, and v7 is beyond three vectors.
+    bad.predict[0].in2 = 7;
+    let mut fitnesses = Vec::new();
+    let made = evaluator.evaluate_made(
+        2,
+        |i, out| {
+            *out = if i == 0 {
+                automl_zero_engine::builtins::linear(0.01)
+            } else {
+                bad.clone()
+            };
+            1
+        },
+        &[0..3],
+        |_, _, _| true,
+        &mut fitnesses,
+    );
+    let error = made.unwrap_err();
+    assert!(
+        error.contains("Predict, instruction 1") && error.contains("v7 is beyond the memory"),
+        "{error}"
+    );
+    // A caller's algorithm is checked whole, dead instructions included.
+    let mut dead = automl_zero_engine::builtins::linear(0.01);
+    dead.learn
+        .push(automl_zero_engine::program::Instruction::new(
+            Op::ScalarSum,
+            0,
+            0,
+            9,
+        ));
+    let error = evaluator.evaluate(&dead, 1).unwrap_err();
+    assert!(
+        error.contains("Learn, instruction 5") && error.contains("s9 is beyond the memory"),
+        "{error}"
+    );
+}
