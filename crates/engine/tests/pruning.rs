@@ -164,7 +164,7 @@ fn a_member_whose_live_instruction_is_beyond_the_memory_is_an_error_naming_it() 
             };
             1
         },
-        &[0..3],
+        std::slice::from_ref(&(0..3)),
         |_, _, _| true,
         &mut fitnesses,
     );
