@@ -1,4 +1,5 @@
-//! `automl-zero eval --seeds`: one program scored with several seeds of its random ops.
+//! `automl-zero eval`: the original's fitnesses through a config, and one program scored with
+//! several seeds of its random ops.
 
 use std::process::{Command, Output};
 
@@ -52,6 +53,35 @@ fn seeds_score_each_draw_and_summarise_them() {
     assert_eq!(v["max"].as_f64().unwrap(), sorted[2]);
     let mean = fitness.iter().sum::<f64>() / 3.0;
     assert!((v["mean"].as_f64().unwrap() - mean).abs() < 1e-15);
+}
+
+/// The whole chain (config, generated tasks, executor with its random Setup, fitness) gives the
+/// fitnesses the original's evaluator printed for the same seeds (reference/original's
+/// fitness.json, cases 7-10: the final task is param seed 9000, data seed 19000).
+#[test]
+fn the_configs_tasks_score_the_originals_fitnesses() {
+    for (seed, expected) in [
+        (1, 0.8613867306598093),
+        (2, 0.8440127182423537),
+        (3, 0.7032495125501879),
+    ] {
+        let v = eval_json(&["--seed", &seed.to_string()]);
+        assert_eq!(
+            v["fitness"].as_f64().unwrap(),
+            expected,
+            "executor seed {seed}"
+        );
+    }
+    let config = format!(
+        "{}/../../configs/nonlinear.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(BIN)
+        .args(["eval", "--builtin", "linear", "--config", &config, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fitness"].as_f64().unwrap(), 0.7648792959549376);
 }
 
 #[test]

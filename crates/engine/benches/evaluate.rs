@@ -25,7 +25,7 @@ use automl_zero_engine::liveness;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::{Class, Kind, Op};
 use automl_zero_engine::program::{Algorithm, Component, Instruction};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::tasks::{TaskKind, TaskSpec, build_tasks};
 use criterion::measurement::WallTime;
 use criterion::{
@@ -157,7 +157,7 @@ fn nonlinear_at<const F: usize>(group: &mut BenchmarkGroup<'_, WallTime>, all_op
     let mut evaluator = evaluator::<F>(spec, sizes);
     let programs = random_programs(sizes, [10, 10, 10], all_ops);
     bench_cycling(group, &format!("F{F}"), &mut evaluator, &programs);
-    let nn = neural_net(LEARNING_RATE, INIT_SCALE);
+    let nn = neural_net(LEARNING_RATE, INIT_SCALE, INIT_SCALE);
     bench_one(group, &format!("neural_net_F{F}"), &mut evaluator, &nn);
 }
 
@@ -229,16 +229,16 @@ fn bench_kernel<const F: usize>(group: &mut BenchmarkGroup<'_, WallTime>, class:
     let program = Program::compile(&kernel_algorithm(ops), &sizes, F).expect("kernel compiles");
     assert_eq!(program.part(Component::Predict).len(), KERNEL_LEN);
     // Inputs in (0.1, 0.9) keep every op (log, arcsin, reciprocal, ...) in its usual domain.
-    let mut rng = Rng::new(7, 0);
+    let mut rng = MtRng::new(7);
     let mut memory = Memory::<F>::new(sizes);
     for x in memory.scalars.iter_mut() {
-        *x = rng.uniform_open(0.1, 0.9);
+        *x = rng.uniform(0.1, 0.9);
     }
     for x in memory.vectors.iter_mut().flatten() {
-        *x = rng.uniform_open(0.1, 0.9);
+        *x = rng.uniform(0.1, 0.9);
     }
     for x in memory.matrices.iter_mut().flatten().flatten() {
-        *x = rng.uniform_open(0.1, 0.9);
+        *x = rng.uniform(0.1, 0.9);
     }
     group.bench_with_input(BenchmarkId::new(class, F), &program, |b, program| {
         b.iter(|| {

@@ -12,7 +12,7 @@ use automl_zero_engine::builtins;
 use automl_zero_engine::evaluation::execute;
 use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::MtRng;
 use automl_zero_engine::tasks::{Task, TaskKind, TaskSpec, build_tasks};
 use std::hint::black_box;
 use std::path::Path;
@@ -26,7 +26,7 @@ fn work(program: &Program, task: &Task<F>, sizes: MemorySizes) -> f64 {
     let mut memory = Memory::<F>::new(sizes);
     (0..RUNS)
         .map(|i| {
-            let mut rng = Rng::new(i as u64, 7);
+            let mut rng = MtRng::new(i as u32);
             execute(program, task, 1000, 100, 100.0, &mut memory, &mut rng, None).fitness
         })
         .sum()
@@ -48,7 +48,7 @@ fn main() {
     let task = build_tasks::<F>(&[spec], "search_tasks", Path::new("."))
         .expect("the teacher task builds")
         .remove(0);
-    let program = Program::compile(&builtins::neural_net(0.01, 0.1), &sizes, F)
+    let program = Program::compile(&builtins::neural_net(0.01, 0.1, 0.1), &sizes, F)
         .expect("the neural net fits the memory");
     let mut shared_ratios = Vec::new();
     for round in 1..=ROUNDS {

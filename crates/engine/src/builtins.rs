@@ -105,9 +105,9 @@ impl Generator {
         let mut a = match which {
             Builtin::NoOp | Builtin::Random => Algorithm::default(),
             Builtin::Linear => linear(LEARNING_RATE),
-            Builtin::NeuralNet => neural_net(LEARNING_RATE, INIT_SCALE),
+            Builtin::NeuralNet => neural_net(LEARNING_RATE, INIT_SCALE, INIT_SCALE),
             Builtin::DamagedNeuralNet => {
-                let mut a = neural_net(LEARNING_RATE, INIT_SCALE);
+                let mut a = neural_net(LEARNING_RATE, INIT_SCALE, INIT_SCALE);
                 a.pad(self.size_init);
                 a.setup.drain(..2);
                 return Ok(a);
@@ -152,13 +152,14 @@ pub fn linear(lr: f64) -> Algorithm {
     }
 }
 
-/// A 2-layer ReLU network trained by backpropagation (SPEC 9).
-pub fn neural_net(lr: f64, init_scale: f32) -> Algorithm {
+/// A 2-layer ReLU network trained by backpropagation (SPEC 9): first-layer weights in m0 drawn
+/// with sd `first_scale`, output weights in v2 with sd `final_scale`, learning rate `lr`.
+pub fn neural_net(lr: f64, first_scale: f32, final_scale: f32) -> Algorithm {
     use Op::*;
     Algorithm {
         setup: vec![
-            Instruction::set(VectorGaussianSet, 2, [0.0, init_scale, 0.0]),
-            Instruction::set(MatrixGaussianSet, 0, [0.0, init_scale, 0.0]),
+            Instruction::set(VectorGaussianSet, 2, [0.0, final_scale, 0.0]),
+            Instruction::set(MatrixGaussianSet, 0, [0.0, first_scale, 0.0]),
             Instruction::constant(3, lr),
         ],
         predict: vec![
@@ -219,7 +220,7 @@ mod tests {
             text,
             "def Setup():\n  s2 = 0.01\ndef Predict():\n  s1 = dot(v1, v0)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n  v1 = v1 + v2\n"
         );
-        let nn = neural_net(0.01, 0.1).to_string();
+        let nn = neural_net(0.01, 0.1, 0.1).to_string();
         assert!(
             nn.contains("  v2 = gaussian(0.0, 0.1, n_features)\n"),
             "{nn}"

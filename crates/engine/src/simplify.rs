@@ -29,7 +29,7 @@ use crate::liveness;
 use crate::memory::{FEATURES, LABEL, Memory, MemorySizes, PREDICTION};
 use crate::ops::{Data, Kind, Op};
 use crate::program::{Algorithm, Component, Instruction};
-use crate::rng::Rng;
+use crate::rng::MtRng;
 use crate::with_features;
 use std::collections::{HashMap, HashSet};
 
@@ -184,7 +184,7 @@ fn evaluate_at<const F: usize>(ins: &Instruction, inputs: &[f64]) -> Option<f64>
         ..Algorithm::default()
     };
     let program = Program::compile(&algorithm, &sizes, F).ok()?;
-    program.run(Component::Setup, &mut memory, &mut Rng::new(0, 0));
+    program.run(Component::Setup, &mut memory, &mut MtRng::new(0));
     let mut values: Box<dyn Iterator<Item = f64>> = match out_kind {
         Kind::Scalar => Box::new(std::iter::once(memory.scalars[2])),
         Kind::Vector => Box::new(memory.vectors[2].into_iter()),

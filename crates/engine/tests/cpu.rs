@@ -10,7 +10,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::Algorithm;
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::MtRng;
 use automl_zero_engine::tasks::{EvalType, Task};
 
 mod common;
@@ -68,7 +68,7 @@ fn run_all<const F: usize>(tasks: &[Task<F>], programs: &[Algorithm]) -> Vec<Fin
         let program = Program::compile(a, &SIZES, F).unwrap();
         for (t, task) in tasks.iter().enumerate() {
             errors.clear();
-            let mut rng = Rng::new(i as u64, t as u64);
+            let mut rng = MtRng::new((1000 * i + t) as u32);
             let outcome = execute(
                 &program,
                 task,
@@ -99,7 +99,7 @@ fn run_group<const F: usize, const L: usize>(
     tasks: &[Task<F>],
     memory: &mut LaneMemory<F, L>,
 ) -> Vec<Fingerprint> {
-    let mut rngs: [Rng; L] = std::array::from_fn(|l| Rng::new(i as u64, l as u64));
+    let mut rngs: [MtRng; L] = std::array::from_fn(|l| MtRng::new((1000 * i + l) as u32));
     let outcomes = execute_lanes(program, group, tasks, 45, 20, 100.0, memory, &mut rngs);
     outcomes.iter().map(|o| fingerprint(o, None)).collect()
 }

@@ -7,7 +7,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::{Algorithm, Instruction};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::MtRng;
 use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
 use std::path::Path;
 
@@ -103,7 +103,7 @@ fn run_with(
 ) -> Run {
     let program = Program::compile(a, &SIZES, 4).unwrap();
     let mut memory = Memory::<4>::new(SIZES);
-    let mut rng = Rng::new(0, 0);
+    let mut rng = MtRng::new(00);
     let outcome = execute(
         &program,
         task,
@@ -670,7 +670,7 @@ fn execute_wipes_memory_and_runs_setup_once() {
         10,
         MAX_ABS_ERROR,
         &mut memory,
-        &mut Rng::new(0, 0),
+        &mut MtRng::new(00),
         None,
     );
     assert_eq!(memory.scalars[3], 1.0);
@@ -688,7 +688,7 @@ fn execute_wipes_memory_and_runs_setup_once() {
         10,
         MAX_ABS_ERROR,
         &mut memory,
-        &mut Rng::new(0, 0),
+        &mut MtRng::new(00),
         None,
     );
     // A prediction of 0 on labels 1: the stale s1 was wiped.
@@ -932,7 +932,7 @@ fn a_run_resumed_from_its_probe_equals_a_run_from_scratch() {
     for (i, a) in random_deterministic_programs(3000, 5).iter().enumerate() {
         let program = Program::compile(a, &SIZES, 4).unwrap();
         for (probe_steps, max_abs_error) in [(10, MAX_ABS_ERROR), (10, 2.0), (29, MAX_ABS_ERROR)] {
-            let mut rng = Rng::new(1, 0);
+            let mut rng = MtRng::new(10);
             let (probed, taken) = probe(
                 &program,
                 &task,
@@ -994,7 +994,7 @@ fn a_probe_covering_a_whole_epoch_takes_no_snapshot() {
     let program = Program::compile(&a, &SIZES, 4).unwrap();
     let (mut memory, mut snapshot) = (Memory::<4>::new(SIZES), Memory::<4>::new(SIZES));
     let mut errors = Errors::default();
-    let mut rng = Rng::new(0, 0);
+    let mut rng = MtRng::new(00);
     for (steps, expected) in [(9, true), (10, false), (0, false)] {
         let (_, taken) = probe(
             &program,
@@ -1016,7 +1016,7 @@ fn a_memory_left_dirty_by_a_larger_program_changes_no_result() {
     let task = increment(40, 20, Some(0.1));
     let programs = random_deterministic_programs(400, 9);
     let mut shared = Memory::<4>::new(SIZES);
-    let mut rng = Rng::new(0, 0);
+    let mut rng = MtRng::new(00);
     let mut differing = 0;
     for (i, a) in programs.iter().enumerate() {
         let program = Program::compile(a, &SIZES, 4).unwrap();

@@ -19,7 +19,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::{Kind, Op};
 use automl_zero_engine::program::{Algorithm, Component, Instruction, parse};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::simplify::{memory_needed, simplify};
 use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
 use std::fmt::Write as _;
@@ -79,7 +79,7 @@ impl Case {
         let after_setup = algorithm.setup.iter().any(|i| i.op.info().random).then(|| {
             let program = Program::compile(&algorithm, &BIG, F).unwrap();
             let mut memory = Memory::<F>::new(BIG);
-            program.run(Component::Setup, &mut memory, &mut Rng::new(SEED, 0));
+            program.run(Component::Setup, &mut memory, &mut MtRng::new(SEED as u32));
             memory
         });
         Case {
@@ -249,7 +249,7 @@ fn engine_fitness(a: &Algorithm, task: &Task<F>) -> f64 {
         task.valid_steps(),
         MAX_ABS_ERROR,
         &mut memory,
-        &mut Rng::new(SEED, 0),
+        &mut MtRng::new(SEED as u32),
         None,
     )
     .fitness
@@ -280,7 +280,7 @@ fn engine_trace(a: &Algorithm, trace: &Task<F>) -> Vec<f64> {
         0,
         MAX_ABS_ERROR,
         &mut memory,
-        &mut Rng::new(SEED, 0),
+        &mut MtRng::new(SEED as u32),
         None,
     );
     flatten(&memory, &memory_needed(a))

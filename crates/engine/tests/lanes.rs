@@ -12,7 +12,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{LaneMemory, Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::Algorithm;
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::tasks::{EvalType, Task};
 
 use std::ops::Range;
@@ -81,7 +81,7 @@ fn compare_in<const F: usize, const L: usize>(
     let mut lane_hashes = [ProbeHasher::new(); L];
     let (mut memory, mut snapshot) = (Memory::<F>::new(SIZES), Memory::<F>::new(SIZES));
     let mut errors = Errors::default();
-    let mut rng = Rng::new(0, 0);
+    let mut rng = MtRng::new(0);
     let (mut scored, mut stopped) = (0, 0);
     for (i, a) in programs.iter().enumerate() {
         let program = Program::compile(a, &SIZES, F).unwrap();
@@ -285,12 +285,12 @@ fn random_ops_in_lanes<const L: usize>() {
     let group = Group::<4, L>::new(&tasks, 0..3);
     let mut lane_memory = LaneMemory::<4, L>::new(SIZES);
     let mut memory = Memory::<4>::new(SIZES);
-    let stream = |t: usize, i: usize| Rng::new(1000 * i as u64 + t as u64, 7);
+    let stream = |t: usize, i: usize| MtRng::new((1000 * i + t) as u32);
     let (mut random, mut scored) = (0, 0);
     for (i, a) in random_op_programs(300, 8).iter().enumerate() {
         let program = Program::compile(a, &SIZES, 4).unwrap();
         random += usize::from(program.is_random());
-        let mut rngs: [Rng; L] = std::array::from_fn(|l| stream(l.min(2), i));
+        let mut rngs: [MtRng; L] = std::array::from_fn(|l| stream(l.min(2), i));
         let got = execute_lanes(
             &program,
             &group,

@@ -8,7 +8,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::{Class, Op};
 use automl_zero_engine::program::{Algorithm, Component, Instruction};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::MtRng;
 use std::f64::consts::{E, FRAC_PI_2, FRAC_PI_3, FRAC_PI_4, FRAC_PI_6, LN_2, PI};
 
 const SIZES: MemorySizes = MemorySizes {
@@ -24,7 +24,7 @@ fn mem<const F: usize>() -> Memory<F> {
 }
 
 /// Runs one instruction on the memory with the given generator.
-fn exec_rng<const F: usize>(m: &mut Memory<F>, ins: Instruction, rng: &mut Rng) {
+fn exec_rng<const F: usize>(m: &mut Memory<F>, ins: Instruction, rng: &mut MtRng) {
     let a = Algorithm {
         setup: vec![ins],
         predict: vec![],
@@ -36,7 +36,7 @@ fn exec_rng<const F: usize>(m: &mut Memory<F>, ins: Instruction, rng: &mut Rng) 
 
 /// Runs one instruction on the memory.
 fn exec<const F: usize>(m: &mut Memory<F>, ins: Instruction) {
-    exec_rng(m, ins, &mut Rng::new(1, 2));
+    exec_rng(m, ins, &mut MtRng::new(12));
 }
 
 fn close(actual: f64, expected: f64) {
@@ -1035,7 +1035,7 @@ fn assert_gaussian(xs: &[f64], mean: f64, sd: f64) {
 #[test]
 fn op59_scalar_uniform_set_stays_in_range() {
     let mut m = mem::<4>();
-    let mut rng = Rng::new(7, 1);
+    let mut rng = MtRng::new(71);
     let ins = Instruction::set(Op::ScalarUniformSet, 2, [-0.5, 2.0, 0.0]);
     let xs: Vec<f64> = (0..5000)
         .map(|_| {
@@ -1049,7 +1049,7 @@ fn op59_scalar_uniform_set_stays_in_range() {
 #[test]
 fn op60_vector_uniform_set_draws_every_element_in_range() {
     let mut m = mem::<32>();
-    let mut rng = Rng::new(7, 2);
+    let mut rng = MtRng::new(72);
     let ins = Instruction::set(Op::VectorUniformSet, 1, [-1.0, 0.25, 0.0]);
     let mut xs = Vec::new();
     for _ in 0..100 {
@@ -1064,7 +1064,7 @@ fn op60_vector_uniform_set_draws_every_element_in_range() {
 #[test]
 fn op61_matrix_uniform_set_draws_every_element_in_range() {
     let mut m = mem::<32>();
-    let mut rng = Rng::new(7, 3);
+    let mut rng = MtRng::new(73);
     let ins = Instruction::set(Op::MatrixUniformSet, 0, [3.0, 5.0, 0.0]);
     let mut xs = Vec::new();
     for _ in 0..5 {
@@ -1077,7 +1077,7 @@ fn op61_matrix_uniform_set_draws_every_element_in_range() {
 #[test]
 fn uniform_set_ops_stay_within_range_at_f4() {
     let mut m = mem::<4>();
-    let mut rng = Rng::new(3, 3);
+    let mut rng = MtRng::new(33);
     for _ in 0..200 {
         exec_rng(
             &mut m,
@@ -1102,7 +1102,7 @@ fn uniform_set_ops_stay_within_range_at_f4() {
 #[test]
 fn op62_scalar_gaussian_set_statistics() {
     let mut m = mem::<4>();
-    let mut rng = Rng::new(11, 1);
+    let mut rng = MtRng::new(111);
     let ins = Instruction::set(Op::ScalarGaussianSet, 3, [1.5, 0.5, 0.0]);
     let xs: Vec<f64> = (0..10000)
         .map(|_| {
@@ -1116,7 +1116,7 @@ fn op62_scalar_gaussian_set_statistics() {
 #[test]
 fn op63_vector_gaussian_set_statistics() {
     let mut m = mem::<32>();
-    let mut rng = Rng::new(11, 2);
+    let mut rng = MtRng::new(112);
     let ins = Instruction::set(Op::VectorGaussianSet, 2, [-0.75, 2.0, 0.0]);
     let mut xs = Vec::new();
     for _ in 0..200 {
@@ -1129,7 +1129,7 @@ fn op63_vector_gaussian_set_statistics() {
 #[test]
 fn op64_matrix_gaussian_set_statistics() {
     let mut m = mem::<32>();
-    let mut rng = Rng::new(11, 3);
+    let mut rng = MtRng::new(113);
     let ins = Instruction::set(Op::MatrixGaussianSet, 1, [0.0, 1.0, 0.0]);
     let mut xs = Vec::new();
     for _ in 0..8 {

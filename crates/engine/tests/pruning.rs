@@ -99,7 +99,7 @@ fn programs_with_live_random_ops_are_evaluated_afresh() {
     let mut settings = EvalSettings::plain(sizes, 100.0);
     settings.canonical_cache = 100;
     let mut evaluator = Evaluator::new(tasks, settings);
-    let net = neural_net(0.01, 0.1);
+    let net = neural_net(0.01, 0.1, 0.1);
     let a = evaluator.evaluate(&net, 1).unwrap();
     let b = evaluator.evaluate(&net, 2).unwrap();
     assert_eq!(evaluator.canonical_hits, 0);

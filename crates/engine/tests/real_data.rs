@@ -8,7 +8,7 @@ use automl_zero_engine::evaluation::execute;
 use automl_zero_engine::evaluation::test_split::{execute_with_test, score_with_test};
 use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::tasks::images::{
     self, DatasetFormat, DatasetSpec, ImageSet, Pixels, dataset_files, idx, read_cifar10,
     read_idx_images, read_table_images,
@@ -666,9 +666,9 @@ fn test_fitness_is_the_validation_rule_on_the_test_split_of_the_trained_model() 
     let program = linear_program(&sizes, 8);
     let mut memory = Memory::new(sizes);
     // The validation fitness and the random stream are those of `execute`.
-    let mut rng = Rng::new(9, 0);
+    let mut rng = MtRng::new(9);
     let outcome = execute_with_test(&program, &task, 60, 100.0, &mut memory, &mut rng);
-    let mut plain_rng = Rng::new(9, 0);
+    let mut plain_rng = MtRng::new(9);
     let plain = execute(
         &program,
         &task,
@@ -687,7 +687,7 @@ fn test_fitness_is_the_validation_rule_on_the_test_split_of_the_trained_model() 
     let twin = task
         .clone()
         .with_test((task.valid_features.clone(), task.valid_labels.clone()));
-    let outcome = execute_with_test(&program, &twin, 60, 100.0, &mut memory, &mut Rng::new(9, 0));
+    let outcome = execute_with_test(&program, &twin, 60, 100.0, &mut memory, &mut MtRng::new(9));
     assert_eq!(outcome.test_fitness, Some(outcome.fitness));
     // Without a test split there is no test fitness.
     let bare = Task::new(
@@ -698,7 +698,7 @@ fn test_fitness_is_the_validation_rule_on_the_test_split_of_the_trained_model() 
         1,
         (1, 1),
     );
-    let outcome = execute_with_test(&program, &bare, 60, 100.0, &mut memory, &mut Rng::new(9, 0));
+    let outcome = execute_with_test(&program, &bare, 60, 100.0, &mut memory, &mut MtRng::new(9));
     assert_eq!(outcome.test_fitness, None);
 }
 

@@ -8,7 +8,7 @@ use automl_zero_engine::liveness::{live_instructions, prediction_reads_data};
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::parse;
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
 use std::path::Path;
 
@@ -103,7 +103,7 @@ fn check_replay(eval_type: EvalType, max_abs_error: f64) -> (usize, usize) {
                 v,
                 max_abs_error,
                 &mut memory,
-                &mut Rng::new(0, 0),
+                &mut MtRng::new(0),
                 Some(&mut expected_errors),
             );
             let mut errors = Errors::default();
@@ -162,7 +162,7 @@ fn a_validation_stopped_before_a_later_epoch_is_not_replayed() {
             v,
             bound,
             &mut memory,
-            &mut Rng::new(0, 0),
+            &mut MtRng::new(0),
             None,
         )
     };

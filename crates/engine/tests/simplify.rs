@@ -12,7 +12,7 @@ use automl_zero_engine::interpreter::Program;
 use automl_zero_engine::memory::{Memory, MemorySizes};
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::{Algorithm, Component, Instruction, parse};
-use automl_zero_engine::rng::Rng;
+use automl_zero_engine::rng::{MtRng, Rng};
 use automl_zero_engine::simplify::simplify;
 use automl_zero_engine::tasks::{EvalType, Task, TaskKind, TaskSpec, build_tasks};
 use proptest::prelude::*;
@@ -253,7 +253,7 @@ fn run(a: &Algorithm, task: &Task<4>) -> (f64, Errors) {
         task.valid_steps(),
         100.0,
         &mut memory,
-        &mut Rng::new(0, 0),
+        &mut MtRng::new(0),
         Some(&mut errors),
     );
     (outcome.fitness, errors)

@@ -4,7 +4,7 @@ use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, Memory, PREDICTION};
 use crate::program::Component;
-use crate::rng::Rng;
+use crate::rng::MtRng;
 use crate::tasks::{EvalType, Task};
 
 /// 2/π, the scale of FlipAndSquash.
@@ -70,7 +70,7 @@ pub fn execute<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
     errors: Option<&mut Errors>,
 ) -> Outcome {
     start(program, memory, rng);
@@ -100,7 +100,7 @@ pub fn probe<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
     errors: &mut Errors,
     snapshot: Option<&mut Memory<F>>,
 ) -> (Outcome, bool) {
@@ -139,7 +139,7 @@ pub fn resume<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
 ) -> Outcome {
     debug_assert!(!program.is_random() && done < task.train_labels.len());
     assert!(
@@ -164,7 +164,7 @@ pub fn resume<const F: usize>(
 }
 
 /// Wipes the memory a program uses and runs its Setup.
-fn start<const F: usize>(program: &Program, memory: &mut Memory<F>, rng: &mut Rng) {
+fn start<const F: usize>(program: &Program, memory: &mut Memory<F>, rng: &mut MtRng) {
     assert!(
         program.fits(memory),
         "a program runs only on a memory with its sizes"
@@ -188,7 +188,7 @@ with_avx2! {
         num_valid: usize,
         max_abs_error: f64,
         memory: &mut Memory<F>,
-        rng: &mut Rng,
+        rng: &mut MtRng,
         errors: Option<&mut Errors>,
         snapshot: Option<&mut Memory<F>>,
     ) -> Outcome = run_from_body;
@@ -205,7 +205,7 @@ fn run_from_body<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
     mut errors: Option<&mut Errors>,
     mut snapshot: Option<&mut Memory<F>>,
 ) -> Outcome {
@@ -271,7 +271,7 @@ fn train<const F: usize>(
     count: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
     mut errors: Option<&mut Errors>,
 ) -> Trained {
     let per_epoch = task.train_labels.len();
@@ -332,7 +332,7 @@ fn validate<const F: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
     mut errors: Option<&mut Errors>,
     predicted: &mut u64,
 ) -> f64 {
@@ -438,7 +438,7 @@ pub fn trace<const F: usize>(
         "only a deterministic program has one trace"
     );
     // So the stream is never drawn from.
-    let rng = &mut Rng::new(0, 0);
+    let rng = &mut MtRng::new(0);
     let accuracy = task.eval_type == EvalType::Accuracy;
     // SAFETY (every `run_unchecked` below): checked just above.
     unsafe { program.run_unchecked(Component::Setup, memory, rng) };

@@ -19,7 +19,7 @@ use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
 use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes, PREDICTION, Vector};
 use crate::program::Component;
-use crate::rng::Rng;
+use crate::rng::MtRng;
 use crate::tasks::{EvalType, Task};
 use std::ops::Range;
 
@@ -268,7 +268,7 @@ pub fn execute_lanes<const F: usize, const L: usize>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, L>,
-    rngs: &mut [Rng],
+    rngs: &mut [MtRng],
 ) -> [Outcome; L] {
     let group = &group.with(tasks);
     start(program, memory, rngs);
@@ -296,7 +296,7 @@ pub fn execute_lanes<const F: usize, const L: usize>(
 fn check<const F: usize, const L: usize>(
     program: &Program,
     memory: &LaneMemory<F, L>,
-    rngs: &[Rng],
+    rngs: &[MtRng],
 ) {
     assert!(
         !program.is_random() || rngs.len() == L,
@@ -312,7 +312,7 @@ fn check<const F: usize, const L: usize>(
 fn start<const F: usize, const L: usize>(
     program: &Program,
     memory: &mut LaneMemory<F, L>,
-    rngs: &mut [Rng],
+    rngs: &mut [MtRng],
 ) {
     check(program, memory, rngs);
     memory.wipe_used(program.needs());
@@ -334,7 +334,7 @@ with_avx2! {
         num_valid: usize,
         max_abs_error: f64,
         memory: &mut LaneMemory<F, L>,
-        rngs: &mut [Rng],
+        rngs: &mut [MtRng],
         hashes: Option<&mut [ProbeHasher; L]>,
         snapshot: Option<&mut LaneMemory<F, L>>,
     ) -> [Outcome; L] = run_from_body;
@@ -351,7 +351,7 @@ fn run_from_body<const F: usize, const L: usize, const RANDOM: bool, const RECOR
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, L>,
-    rngs: &mut [Rng],
+    rngs: &mut [MtRng],
     hashes: Option<&mut [ProbeHasher; L]>,
     mut snapshot: Option<&mut LaneMemory<F, L>>,
 ) -> [Outcome; L] {
@@ -428,13 +428,13 @@ fn train<const F: usize, const L: usize, const RANDOM: bool>(
     count: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, L>,
-    rngs: &mut [Rng],
+    rngs: &mut [MtRng],
     mut hashes: Option<&mut [ProbeHasher; L]>,
     alive: &mut [bool; L],
     outcomes: &mut [Outcome; L],
 ) {
     // A program without random ops passes no generators, known at compile time.
-    let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
+    let rngs: &mut [MtRng] = if RANDOM { rngs } else { &mut [] };
     let task = group.tasks[0];
     let per_epoch = task.train_labels.len();
     let accuracy = task.eval_type == EvalType::Accuracy;
@@ -523,13 +523,13 @@ fn validate<const F: usize, const L: usize, const RANDOM: bool>(
     num_valid: usize,
     max_abs_error: f64,
     memory: &mut LaneMemory<F, L>,
-    rngs: &mut [Rng],
+    rngs: &mut [MtRng],
     mut hashes: Option<&mut [ProbeHasher; L]>,
     alive: &[bool; L],
     outcomes: &mut [Outcome; L],
 ) {
     // A program without random ops passes no generators, known at compile time.
-    let rngs: &mut [Rng] = if RANDOM { rngs } else { &mut [] };
+    let rngs: &mut [MtRng] = if RANDOM { rngs } else { &mut [] };
     let task = group.tasks[0];
     let steps = task.valid_steps();
     let count = num_valid.min(steps);

@@ -18,7 +18,7 @@ use crate::interpreter::Program;
 use crate::liveness;
 use crate::memory::{LaneMemory, Memory, MemorySizes};
 use crate::program::{Algorithm, Component};
-use crate::rng::{Rng, salt};
+use crate::rng::{MtRng, offset};
 use crate::tasks::Task;
 use fec::KeyHasher;
 use lanes::{Group, LaneScratch, NARROW, WIDE};
@@ -273,11 +273,9 @@ pub struct Evaluator<const F: usize> {
 }
 
 /// The random stream of task `t` in the evaluation of an individual drawn with `seed`.
-fn task_rng(seed: u64, t: usize) -> Rng {
-    Rng::new(
-        seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
-        salt::EVALUATION,
-    )
+fn task_rng(seed: u64, t: usize) -> MtRng {
+    let mixed = seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    MtRng::new((mixed ^ (mixed >> 32)) as u32)
 }
 
 impl<const F: usize> Evaluator<F> {
@@ -985,7 +983,7 @@ fn probe_task<const F: usize>(
     let task = &tasks[t];
     let n = train_examples(settings, job.cost, task);
     let probe_steps = fec.num_train_examples.min(n);
-    let mut probe_rng = Rng::new(0, salt::FEC_PROBE);
+    let mut probe_rng = MtRng::new(offset::FEC_PROBE);
     let (outcome, snapshot) = probe(
         &job.program,
         task,
@@ -1045,7 +1043,7 @@ fn execute_group<const F: usize, const L: usize>(
 ) {
     let g = group.range();
     let first = &tasks[g.start];
-    let mut rngs: [Rng; L] =
+    let mut rngs: [MtRng; L] =
         std::array::from_fn(|l| task_rng(job.seed, (g.start + l).min(g.end - 1)));
     let lanes = lanes::execute_lanes(
         &job.program,

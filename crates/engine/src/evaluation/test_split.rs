@@ -5,7 +5,7 @@ use super::{Cost, EvalSettings, execute};
 use crate::interpreter::{FEATURE_SIZES, Program};
 use crate::memory::Memory;
 use crate::program::Algorithm;
-use crate::rng::{Rng, salt};
+use crate::rng::MtRng;
 use crate::tasks::{Task, TaskError, TaskSpec, build_tasks, collection_features};
 use std::path::Path;
 
@@ -36,7 +36,7 @@ pub fn execute_with_test<const F: usize>(
     num_train: usize,
     max_abs_error: f64,
     memory: &mut Memory<F>,
-    rng: &mut Rng,
+    rng: &mut MtRng,
 ) -> TestOutcome {
     let start = rng.clone();
     let outcome = execute(
@@ -161,7 +161,7 @@ fn score_for<const F: usize>(
     let program = Program::compile(algorithm, &settings.sizes, F).map_err(ScoreError::Program)?;
     let cost = settings.budget.map(|_| Cost::of_algorithm(algorithm));
     let mut memory = Memory::new(settings.sizes);
-    let mut rng = Rng::new(seed, salt::EVALUATION);
+    let mut rng = MtRng::new(seed as u32);
     let (mut per_task, mut per_task_test) = (Vec::new(), Vec::new());
     for task in &tasks {
         let max_train = task.max_train_examples();

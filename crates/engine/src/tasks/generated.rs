@@ -1,27 +1,45 @@
 //! Examples of generated tasks (from seeds) and of file tasks.
+//!
+//! Generated tasks are the original's, number for number: the same mt19937 streams and draws
+//! (features of all training examples, then validation, then the teacher's weights), and labels
+//! summed as the interpreter's ops sum them (reference/original/README.md).
 
 use super::files::{Dataset, Labels, read_dataset_with};
 use super::{EvalType, TaskError, TaskKind, TaskSpec};
-use crate::memory::Vector;
-use crate::rng::{Rng, salt};
+use crate::interpreter::{inner_product, matrix_times_vector, max_of};
+use crate::memory::{Matrix, Vector};
+use crate::rng::{MtRng, offset};
 use std::path::Path;
 
 /// Features and labels of one split.
 pub(super) type Split<const F: usize> = (Vec<Vector<F>>, Vec<f64>);
 
-/// Salt of the teacher network's feature stream (distinct from the linear task's).
-const TEACHER_DATA: u64 = 865_546_086;
-/// Salt of the teacher network's weight stream.
-const TEACHER_PARAMS: u64 = 174_299_604;
-
-fn gaussian_features<const F: usize>(rng: &mut Rng, n: usize) -> Vec<Vector<F>> {
+/// Feature vectors of `n` examples, each element one Gaussian draw, in order.
+fn gaussian_features<const F: usize>(rng: &mut MtRng, n: usize) -> Vec<Vector<F>> {
     (0..n)
-        .map(|_| std::array::from_fn(|_| rng.normal()))
+        .map(|_| std::array::from_fn(|_| rng.gaussian(0.0, 1.0)))
         .collect()
 }
 
-fn dot<const F: usize>(a: &Vector<F>, b: &Vector<F>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// The hidden weights `w` of the linear regression task of `param_seed`: `y = dot(w, x)`.
+pub fn linear_weights<const F: usize>(param_seed: u32) -> Vector<F> {
+    let mut params = MtRng::new(param_seed.wrapping_add(offset::LINEAR_PARAMS));
+    std::array::from_fn(|_| params.gaussian(0.0, 1.0))
+}
+
+/// The hidden weights `(W, u)` of the 2-layer teacher task of `param_seed`:
+/// `y = dot(relu(W x), u)`, with rows 0 and 2 of `W` and elements 0 and 2 of `u` zero (SPEC 6.3;
+/// F must be at least 3).
+pub fn teacher_weights<const F: usize>(param_seed: u32) -> (Matrix<F>, Vector<F>) {
+    let mut params = MtRng::new(param_seed.wrapping_add(offset::TEACHER_PARAMS));
+    let mut w: Matrix<F> =
+        std::array::from_fn(|_| std::array::from_fn(|_| params.gaussian(0.0, 1.0)));
+    w[0] = [0.0; F];
+    w[2] = [0.0; F];
+    let mut u: Vector<F> = std::array::from_fn(|_| params.gaussian(0.0, 1.0));
+    u[0] = 0.0;
+    u[2] = 0.0;
+    (w, u)
 }
 
 /// The train and valid examples of a generated task.
@@ -38,30 +56,21 @@ pub(super) fn examples<const F: usize>(
     };
     Ok(match spec.kind {
         TaskKind::ScalarLinearRegression => {
-            let mut data = Rng::new(data_seed as u64, salt::TASK_DATA);
-            let mut params = Rng::new(param_seed as u64, salt::TASK_PARAMS);
+            let mut data = MtRng::new(data_seed.wrapping_add(offset::LINEAR_DATA));
             let train = gaussian_features::<F>(&mut data, n_train);
             let valid = gaussian_features::<F>(&mut data, n_valid);
-            let w: Vector<F> = std::array::from_fn(|_| params.normal());
-            let label = |x: &Vector<F>| dot(&w, x);
+            let w = linear_weights::<F>(param_seed);
+            let label = |x: &Vector<F>| inner_product(&w, x);
             (labelled(train, &label), labelled(valid, &label))
         }
         TaskKind::Scalar2layerNnRegression => {
-            let mut data = Rng::new(data_seed as u64, TEACHER_DATA);
-            let mut params = Rng::new(param_seed as u64, TEACHER_PARAMS);
+            let mut data = MtRng::new(data_seed.wrapping_add(offset::TEACHER_DATA));
             let train = gaussian_features::<F>(&mut data, n_train);
             let valid = gaussian_features::<F>(&mut data, n_valid);
-            let mut w: [Vector<F>; F] =
-                std::array::from_fn(|_| std::array::from_fn(|_| params.normal()));
-            let mut u: Vector<F> = std::array::from_fn(|_| params.normal());
-            // The teacher leaves hidden units 0 and 2 dead (SPEC 6.3).
-            w[0] = [0.0; F];
-            w[2] = [0.0; F];
-            u[0] = 0.0;
-            u[2] = 0.0;
+            let (w, u) = teacher_weights::<F>(param_seed);
             let label = |x: &Vector<F>| {
-                let hidden: Vector<F> = std::array::from_fn(|i| dot(&w[i], x).max(0.0));
-                dot(&hidden, &u)
+                let hidden = matrix_times_vector(&w, x).map(|h| max_of(h, 0.0));
+                inner_product(&hidden, &u)
             };
             (labelled(train, &label), labelled(valid, &label))
         }

@@ -7,11 +7,12 @@ pub mod projected;
 mod spec;
 
 pub use files::{DataError, Dataset, Labels, read_dataset, read_dataset_with};
+pub use generated::{linear_weights, teacher_weights};
 pub use images::{DatasetFormat, DatasetSpec, ImageSet, resolve_dataset_paths};
 pub use spec::{EvalType, FixedExamples, TaskKind, TaskSpec};
 
 use crate::memory::Vector;
-use crate::rng::{Rng, salt};
+use crate::rng::{MtRng, Rng, offset, salt};
 use std::path::Path;
 
 /// Default param seeds of a task list that gives none (SPEC 6.2).
@@ -47,7 +48,8 @@ pub struct Task<const F: usize> {
 }
 
 impl<const F: usize> Task<F> {
-    /// Builds a task from examples, with `epochs` orders shuffled by the data seed.
+    /// Builds a task from examples, with `epochs` orders shuffled by the data seed as the
+    /// original shuffles them: epoch 0 in data order, each later one the previous shuffled again.
     pub fn new(
         index: usize,
         eval_type: EvalType,
@@ -58,7 +60,7 @@ impl<const F: usize> Task<F> {
     ) -> Task<F> {
         let n = train.0.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
-        let mut rng = Rng::new(seeds.0 as u64, salt::EPOCH_SHUFFLE);
+        let mut rng = MtRng::new(seeds.0.wrapping_add(offset::EPOCHS));
         let mut orders = Vec::with_capacity(epochs);
         for _ in 0..epochs {
             orders.push(order.clone());

@@ -5,10 +5,13 @@
 //! functions are generic over the feature size `F`, so every vector and matrix loop has a
 //! compile-time length.
 
-use crate::memory::{FEATURES, LABEL, LaneMemory, Memory, MemorySizes};
+use crate::memory::{FEATURES, LABEL, LaneMemory, Matrix, Memory, MemorySizes, Vector};
 use crate::ops::{Data, Kind, Op};
 use crate::program::{Algorithm, Component, Instruction};
-use crate::rng::Rng;
+use crate::rng::MtRng;
+use sums::{Lanes, dot, matrix_sum, matrix_vector_row, strided_sum, vector_sum};
+
+mod sums;
 
 /// One compiled instruction.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,7 +206,7 @@ impl Program {
     ///
     /// Panics if the memory lacks an address the program uses or has another feature size.
     #[inline]
-    pub fn run<const F: usize>(&self, c: Component, m: &mut Memory<F>, rng: &mut Rng) {
+    pub fn run<const F: usize>(&self, c: Component, m: &mut Memory<F>, rng: &mut MtRng) {
         assert!(
             self.fits(m),
             "a program runs only on a memory with its sizes"
@@ -221,7 +224,7 @@ impl Program {
         &self,
         c: Component,
         m: &mut Memory<F>,
-        rng: &mut Rng,
+        rng: &mut MtRng,
     ) {
         // A memory is the one-lane case of a lane memory: `f64`, `[f64; F]` and `[[f64; F]; F]`
         // have the layouts of `[f64; 1]`, `[[f64; 1]; F]` and `[[[f64; 1]; F]; F]`.
@@ -235,8 +238,6 @@ impl Program {
     }
 }
 
-/// One value per lane.
-type Lanes<const L: usize> = [f64; L];
 /// A vector, one value per lane in each element.
 type LaneVector<const F: usize, const L: usize> = [Lanes<L>; F];
 /// A matrix, one value per lane in each element.
@@ -262,7 +263,7 @@ impl Program {
         &self,
         c: Component,
         m: &mut LaneMemory<F, L>,
-        rngs: &mut [Rng],
+        rngs: &mut [MtRng],
     ) {
         let cells = Cells::<F, L> {
             s: m.scalars.as_mut_ptr(),
@@ -283,7 +284,7 @@ impl Program {
         &self,
         c: Component,
         cells: &Cells<F, L>,
-        rngs: &mut [Rng],
+        rngs: &mut [MtRng],
     ) {
         for code in &self.parts[c as usize] {
             // SAFETY: guaranteed by the caller.
@@ -336,27 +337,10 @@ fn zip_m<const F: usize, const L: usize>(
     std::array::from_fn(|r| zip_v(&a[r], &b[r], &f))
 }
 
-/// The inner product, summed from 0.0 in element order.
-#[inline(always)]
-fn dot<const F: usize, const L: usize>(a: &LaneVector<F, L>, b: &LaneVector<F, L>) -> Lanes<L> {
-    let mut s = [0.0; L];
-    for k in 0..F {
-        for l in 0..L {
-            s[l] += a[k][l] * b[k][l];
-        }
-    }
-    s
-}
-
-/// A sum of lane values as `Iterator::sum` makes it (from -0.0, in order).
-#[inline(always)]
-fn sum_of<const L: usize>(values: impl Iterator<Item = Lanes<L>>) -> Lanes<L> {
-    values.fold([-0.0; L], |acc, x| zip_s(&acc, &x, |p, q| p + q))
-}
-
+/// A vector's sum, per lane.
 #[inline(always)]
 fn sum_v<const F: usize, const L: usize>(a: &LaneVector<F, L>) -> Lanes<L> {
-    sum_of(a.iter().copied())
+    vector_sum::<F, L>(|k, l| a[k][l])
 }
 
 #[inline(always)]
@@ -377,9 +361,10 @@ fn min_of(a: f64, b: f64) -> f64 {
     if b < a { b } else { a }
 }
 
-/// The larger of two values as C++ `std::max` picks it (`a < b ? b : a`).
+/// The larger of two values as C++ `std::max` picks it (`a < b ? b : a`): `max_of(-0.0, 0.0)`
+/// and `max_of(NaN, 0.0)` keep their first argument.
 #[inline(always)]
-fn max_of(a: f64, b: f64) -> f64 {
+pub fn max_of(a: f64, b: f64) -> f64 {
     if a < b { b } else { a }
 }
 
@@ -387,6 +372,17 @@ fn max_of(a: f64, b: f64) -> f64 {
 #[inline(always)]
 pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
+}
+
+/// The inner product of two vectors, summed as the `dot` op sums it.
+pub fn inner_product<const F: usize>(a: &Vector<F>, b: &Vector<F>) -> f64 {
+    dot(&a.map(|x| [x]), &b.map(|x| [x]))[0]
+}
+
+/// A matrix times a vector, summed as the `matrix_vector_product` op sums it.
+pub fn matrix_times_vector<const F: usize>(m: &Matrix<F>, x: &Vector<F>) -> Vector<F> {
+    let x = x.map(|e| [e]);
+    std::array::from_fn(|r| matrix_vector_row(&m[r].map(|e| [e]), &x)[0])
 }
 
 /// Base pointers of the three memories, taken once per run; `L` lanes per value.
@@ -402,7 +398,7 @@ struct Cells<const F: usize, const L: usize> {
 /// Every address of `c` must be within the memory that `cells` points into, and `rngs` must
 /// hold `L` generators if `c` draws random numbers.
 #[inline(always)]
-unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rngs: &mut [Rng]) {
+unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rngs: &mut [MtRng]) {
     // SAFETY (every `get!`/`set!` below): the caller guarantees that the memory holds every
     // address of `c`; compilation clamped the element indices to the feature size. Each
     // reference lives only within one expression, so none aliases a live `&mut`.
@@ -470,22 +466,19 @@ unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rn
         Op::MatrixReciprocal => *set!(mx, o) = map_m(get!(mx, a), |x| 1.0 / x),
         Op::MatrixVectorProduct => {
             let x = *get!(v, b);
-            *set!(v, o) = std::array::from_fn(|r| dot(&get!(mx, a)[r], &x));
+            *set!(v, o) = std::array::from_fn(|r| matrix_vector_row(&get!(mx, a)[r], &x));
         }
         Op::VectorColumnBroadcast => {
             let x = *get!(v, a);
             *set!(mx, o) = std::array::from_fn(|r| [x[r]; F]);
         }
         Op::VectorRowBroadcast => *set!(mx, o) = [*get!(v, a); F],
-        Op::MatrixNorm => {
-            let x = get!(mx, a);
-            *set!(s, o) = map_s(&sum_of(x.iter().map(|row| dot(row, row))), f64::sqrt)
-        }
+        Op::MatrixNorm => *set!(s, o) = map_s(&matrix_sum(get!(mx, a), |x| x * x), f64::sqrt),
         Op::MatrixColumnNorm => {
             let x = get!(mx, a);
             *set!(v, o) = std::array::from_fn(|col| {
-                let squares = (0..F).map(|r| map_s(&x[r][col], |e| e * e));
-                map_s(&sum_of(squares), f64::sqrt)
+                let sum = strided_sum::<F, L>(|r, l| x[r][col][l] * x[r][col][l]);
+                map_s(&sum, f64::sqrt)
             });
         }
         Op::MatrixRowNorm => {
@@ -527,9 +520,7 @@ unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rn
             *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x > y { x } else { y })
         }
         Op::VectorMean => *set!(s, o) = scale(sum_v(get!(v, a)), ff),
-        Op::MatrixMean => {
-            *set!(s, o) = scale(sum_of(get!(mx, a).iter().map(sum_v)), (F * F) as f64)
-        }
+        Op::MatrixMean => *set!(s, o) = scale(matrix_sum(get!(mx, a), |x| x), (F * F) as f64),
         Op::MatrixRowMean => {
             *set!(v, o) = std::array::from_fn(|r| scale(sum_v(&get!(mx, a)[r]), ff))
         }
@@ -538,8 +529,8 @@ unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rn
         Op::MatrixStDev => {
             let x = get!(mx, a);
             let n = (F * F) as f64;
-            let mean = scale(sum_of(x.iter().map(sum_v)), n);
-            let squares = scale(sum_of(x.iter().map(|row| dot(row, row))), n);
+            let mean = scale(matrix_sum(x, |x| x), n);
+            let squares = scale(matrix_sum(x, |x| x * x), n);
             *set!(s, o) = zip_s(&squares, &mean, |q, m| (q - m * m).sqrt());
         }
         Op::ScalarConstSet => *set!(s, o) = [c.x; L],
@@ -548,14 +539,14 @@ unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rn
         Op::ScalarUniformSet => {
             let out = set!(s, o);
             for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                out[l] = rng.uniform_open(c.x, c.y);
+                out[l] = rng.uniform(c.x, c.y);
             }
         }
         Op::VectorUniformSet => {
             let out = set!(v, o);
             for (l, rng) in rngs.iter_mut().enumerate().take(L) {
                 for x in out.iter_mut() {
-                    x[l] = rng.uniform_open(c.x, c.y);
+                    x[l] = rng.uniform(c.x, c.y);
                 }
             }
         }
@@ -563,7 +554,7 @@ unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rn
             let out = set!(mx, o);
             for (l, rng) in rngs.iter_mut().enumerate().take(L) {
                 for x in out.iter_mut().flatten() {
-                    x[l] = rng.uniform_open(c.x, c.y);
+                    x[l] = rng.uniform(c.x, c.y);
                 }
             }
         }

@@ -1,14 +1,21 @@
-//! The project's one random number generator and the draws built on it.
+//! The random number generators and the draws built on them.
 //!
-//! Every stream is a Xoshiro256++ generator seeded through SplitMix64 (`seed_from_u64`) from a
-//! 64-bit value that mixes the run's seed with a fixed salt naming the stream's purpose, so one
-//! seed gives one result on every machine.
+//! [`MtRng`] makes the original's streams (generated tasks, epoch orders, random ops), so that
+//! the same seeds give the original's numbers. [`Rng`] drives the search: every search stream
+//! is a Xoshiro256++ generator seeded through SplitMix64 (`seed_from_u64`) from a 64-bit value
+//! that mixes the run's seed with a fixed salt naming the stream's purpose, so one seed gives
+//! one result on every machine.
+
+mod mt;
+mod ziggurat;
+
+pub use mt::MtRng;
 
 use rand::{Rng as _, RngCore, SeedableRng};
 use rand_distr::{Distribution, Open01, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// The generator used everywhere in the engine.
+/// The search's generator.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rng(Xoshiro256PlusPlus);
 
@@ -61,12 +68,6 @@ impl Rng {
         StandardNormal.sample(&mut self.0)
     }
 
-    /// A draw from Normal(mean, sd); a negative sd mirrors the draw.
-    #[inline]
-    pub fn gaussian(&mut self, mean: f64, sd: f64) -> f64 {
-        mean + sd * self.normal()
-    }
-
     /// True with probability `p`.
     #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
@@ -90,24 +91,30 @@ impl Rng {
     }
 }
 
-/// Salts naming the independent streams derived from one seed.
+/// Salts naming the independent search streams derived from one seed.
 pub mod salt {
-    /// Features of generated tasks.
-    pub const TASK_DATA: u64 = 939_723_201;
-    /// Teacher weights of generated tasks.
-    pub const TASK_PARAMS: u64 = 997_958_712;
-    /// Epoch shuffles of a task's training examples.
-    pub const EPOCH_SHUFFLE: u64 = 3_274_582_109;
-    /// The random ops of the FEC probe (re-seeded before every probe).
-    pub const FEC_PROBE: u64 = 235_732_282;
     /// The search: initial population, tournaments and mutations.
     pub const SEARCH: u64 = 0x5EA4C4;
     /// The making of one child: parent tournament, mutation and evaluation seed.
     pub const CHILD: u64 = 0xC41D;
-    /// Random ops during a full evaluation.
-    pub const EVALUATION: u64 = 0xE7A1;
     /// Task-seed randomisation between experiments.
     pub const TASK_SEEDS: u64 = 85_652_777;
     /// Selection of class pairs and projections for dataset tasks.
     pub const DATASET: u64 = 856_572_777;
+}
+
+/// The original's [`MtRng`] seeds: each stream is `mt19937(seed + offset)`, wrapping in u32.
+pub mod offset {
+    /// Features of linear regression tasks (added to the data seed).
+    pub const LINEAR_DATA: u32 = 939_723_201;
+    /// Weights of linear regression tasks (added to the param seed).
+    pub const LINEAR_PARAMS: u32 = 997_958_712;
+    /// Features of 2-layer teacher tasks (added to the data seed).
+    pub const TEACHER_DATA: u32 = 865_546_086;
+    /// Weights of 2-layer teacher tasks (added to the param seed).
+    pub const TEACHER_PARAMS: u32 = 174_299_604;
+    /// Epoch orders of every task (added to the data seed).
+    pub const EPOCHS: u32 = 3_274_582_109;
+    /// The whole seed of the random ops of every FEC probe (re-seeded before each probe).
+    pub const FEC_PROBE: u32 = 235_732_282;
 }
