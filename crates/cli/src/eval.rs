@@ -5,14 +5,14 @@ use crate::simplify::TaskList;
 use anyhow::{Context, Result, bail};
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::config::Config;
-use automl_zero_engine::evaluation::test_split::score_with_test;
+use automl_zero_engine::evaluation::test_split::{SplitMetrics, score_with_test};
 use automl_zero_engine::evaluation::{Combination, EvalSettings};
 use automl_zero_engine::experiment::search_settings;
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::{Algorithm, parse_file};
 use automl_zero_engine::rng::Rng;
 use automl_zero_engine::tasks::{
-    EvalType, TaskKind, TaskSpec, read_dataset, resolve_dataset_paths,
+    EvalType, TaskKind, TaskSpec, file_tasks::padded_size, read_dataset, resolve_dataset_paths,
 };
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -111,12 +111,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
         (None, Some(train)) => {
             let data = read_dataset(train)?;
             let f = data.num_features;
-            if ![2, 4, 8, 16, 32].contains(&f) {
+            let Some(padded) = padded_size(f) else {
                 bail!(
-                    "{}: rows have {f} features; the engine supports 2, 4, 8, 16 or 32 (pad or project the data)",
+                    "{}: rows have {f} features; the engine takes at most 32 (select or project features)",
                     train.display()
                 );
-            }
+            };
             if args.valid.is_none() && args.valid_fraction.is_none() {
                 bail!("give --valid FILE or --valid-fraction F with --train");
             }
@@ -138,7 +138,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             if args.epochs == 0 {
                 bail!("--epochs: must be at least 1");
             }
-            let mut spec = TaskSpec::generated(TaskKind::Files, f, 0, 0, 1);
+            let mut spec = TaskSpec::generated(TaskKind::Files, padded, 0, 0, 1);
             spec.num_train_epochs = args.epochs;
             spec.train_file = Some(train.clone());
             spec.valid_file = args.valid.clone();
@@ -205,7 +205,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let (fitness, per_task) = (scores.fitness, &scores.per_task);
     let test = scores.test_mean_sd();
     if args.json {
-        let mut out = serde_json::json!({ "fitness": fitness, "per_task": per_task });
+        let mut out = serde_json::json!({
+            "fitness": fitness,
+            "per_task": per_task,
+            "metrics": scores.metrics,
+        });
         if let Some((_, sd)) = test {
             out["test_fitness"] = serde_json::json!(scores.test_fitness);
             out["test_sd"] = serde_json::json!(sd);
@@ -236,8 +240,24 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 ),
             }
         }
+        print_metrics(&scores.metrics, per_task.len());
     }
     Ok(())
+}
+
+/// Prints the metrics of the validation and test rows, in the data's units.
+pub fn print_metrics(metrics: &SplitMetrics, tasks: usize) {
+    let of = if tasks == 1 {
+        String::new()
+    } else {
+        format!(", mean of {tasks} tasks")
+    };
+    if let Some(m) = metrics.valid {
+        println!("validation rows (the data's units{of}): {m}");
+    }
+    if let Some(m) = metrics.test {
+        println!("test rows (the data's units{of}): {m}");
+    }
 }
 
 fn load_program(args: &EvalArgs, sizes: &MemorySizes, size_init: [usize; 3]) -> Result<Algorithm> {

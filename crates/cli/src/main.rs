@@ -3,7 +3,9 @@
 mod bench;
 mod eval;
 mod export;
+mod init;
 mod plot;
+mod predict;
 mod progress;
 mod run_dir;
 mod search;
@@ -22,8 +24,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a complete, commented config for a data file (CSV, npy, npz).
+    Init(init::InitArgs),
     /// Search for an algorithm with regularized evolution (or random search).
     Search(search::SearchArgs),
+    /// Train a found learner as its run did, and predict new rows.
+    Predict(predict::PredictArgs),
     /// Evaluate a program (or a built-in algorithm) on tasks and print its fitness.
     Eval(eval::EvalArgs),
     /// List the ops: name, printed form, operand classes and cost.
@@ -48,7 +54,9 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => init::run(args),
         Command::Search(args) => search::run(args),
+        Command::Predict(args) => predict::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Simplify(args) => simplify::run(args),
         Command::Export(args) => export::run(args),

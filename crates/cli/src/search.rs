@@ -268,6 +268,10 @@ pub fn run(args: SearchArgs) -> Result<()> {
     if let Some(t) = s.final_test_fitness {
         println!("Final test fitness (on the final tasks' test examples) = {t:.6}");
     }
+    if let Some(metrics) = &s.final_metrics {
+        let tasks = config.final_tasks.iter().map(|t| t.num_tasks).sum();
+        crate::eval::print_metrics(metrics, tasks);
+    }
     println!(
         "{} experiment{}, {} individuals, {:.1} s, FEC hits {} / misses {}",
         s.experiments,

@@ -147,8 +147,9 @@ pub enum Strategy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentConfig {
-    /// Ops mutations may put here; empty: the component never changes.
-    #[serde(default)]
+    /// Ops mutations may put here (a list of names, or a preset: `"linear"`, `"neural"`,
+    /// `"all"`); empty: the component never changes.
+    #[serde(default, deserialize_with = "Op::deserialize_list")]
     pub ops: Vec<Op>,
     /// Initial number of instructions.
     #[serde(default)]

@@ -2,13 +2,14 @@
 
 use crate::builtins::{Builtin, Generator};
 use crate::config::{Config, Strategy};
+use crate::evaluation::test_split::SplitMetrics;
 use crate::evaluation::{Cost, EvalSettings, Evaluator, FecStats, TrainBudget, Workers};
 use crate::evolution::{IslandProgress, Limits, Progress, Search, SearchState, StopReason};
 use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
 use crate::program::Algorithm;
 use crate::rng::{Rng, salt};
-use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds};
+use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds, split_warnings};
 use crate::with_features;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -39,6 +40,10 @@ pub struct Summary {
     /// when they have none).
     #[serde(default)]
     pub final_test_fitness: Option<f64>,
+    /// Metrics in the data's units of the chosen algorithm on the final tasks' validation and
+    /// test rows (absent when there are no final tasks).
+    #[serde(default)]
+    pub final_metrics: Option<SplitMetrics>,
     /// FEC cache hits over all experiments.
     pub fec_hits: u64,
     /// FEC cache misses over all experiments.
@@ -446,6 +451,11 @@ fn run_for<const F: usize>(
         let tasks = build_tasks::<F>(&d.search_specs, "search_tasks", base_dir)
             .map_err(|e| RunError(e.to_string()))?;
         check_fec_fits(&tasks, &settings)?;
+        if d.experiments == 0 && restored.is_none() {
+            for warning in split_warnings(&tasks, "search_tasks") {
+                observer.message(&format!("warning: {warning}"));
+            }
+        }
         let evaluator = Evaluator::with_workers(tasks, settings.clone(), options.workers.clone());
         let search_rng = match restored {
             None => Rng::new(d.rng.next_u64(), salt::SEARCH),
@@ -579,8 +589,8 @@ fn run_for<const F: usize>(
         select_fitness,
     } = d.best.take().expect("at least one experiment ran");
     let final_seed = d.rng.next_u64();
-    let (final_fitness, final_test_fitness) = if config.final_tasks.is_empty() {
-        (None, None)
+    let (final_fitness, final_test_fitness, final_metrics) = if config.final_tasks.is_empty() {
+        (None, None, None)
     } else {
         observer.message("Scoring the best algorithm on the final tasks...");
         let scores = crate::evaluation::test_split::score_with_test(
@@ -592,7 +602,11 @@ fn run_for<const F: usize>(
             final_seed,
         )
         .map_err(|e| RunError(e.to_string()))?;
-        (Some(scores.fitness), scores.test_fitness)
+        (
+            Some(scores.fitness),
+            scores.test_fitness,
+            Some(scores.metrics),
+        )
     };
     Ok(RunResult {
         summary: Summary {
@@ -605,6 +619,7 @@ fn run_for<const F: usize>(
             select_fitness,
             final_fitness,
             final_test_fitness,
+            final_metrics,
             fec_hits: d.fec.hits,
             fec_misses: d.fec.misses,
             canonical_hits: d.canonical_hits,

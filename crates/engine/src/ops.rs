@@ -219,6 +219,84 @@ impl Op {
     }
 }
 
+/// Named op lists a config may give instead of listing ops (`ops = "linear"`).
+pub const PRESETS: [(&str, &str); 3] = [
+    (
+        "linear",
+        "what linear models trained by gradient descent need: scalar arithmetic, dot products, scaling and sums of vectors, constants",
+    ),
+    (
+        "neural",
+        "`linear` and what 2-layer networks need: matrix-vector products, ReLU (maximum) and its derivative (heaviside), outer products, matrix sums, Gaussian initialisation",
+    ),
+    ("all", "every op"),
+];
+
+impl Op {
+    /// The ops of a preset (see [`PRESETS`]), or `None` for an unknown name.
+    pub fn preset(name: &str) -> Option<Vec<Op>> {
+        use Op::*;
+        let linear = [
+            ScalarConstSet,
+            ScalarSum,
+            ScalarDiff,
+            ScalarProduct,
+            VectorInnerProduct,
+            ScalarVectorProduct,
+            VectorSum,
+            VectorDiff,
+        ];
+        let neural = [
+            MatrixVectorProduct,
+            VectorMax,
+            VectorHeaviside,
+            VectorProduct,
+            VectorOuterProduct,
+            MatrixSum,
+            ScalarGaussianSet,
+            VectorGaussianSet,
+            MatrixGaussianSet,
+        ];
+        match name {
+            "linear" => Some(linear.to_vec()),
+            "neural" => Some([&linear[..], &neural[..]].concat()),
+            "all" => Some(Op::ALL.iter().copied().filter(|&op| op != NoOp).collect()),
+            _ => None,
+        }
+    }
+
+    /// Deserializes an op list, or the name of a preset, into ops.
+    pub fn deserialize_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Op>, D::Error> {
+        struct List;
+        impl<'de> serde::de::Visitor<'de> for List {
+            type Value = Vec<Op>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of op names, or a preset name (linear, neural, all)")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Vec<Op>, E> {
+                Op::preset(name).ok_or_else(|| {
+                    let names: Vec<_> = PRESETS.iter().map(|(n, _)| *n).collect();
+                    E::custom(format!(
+                        "unknown op preset `{name}`; the presets are {} (or list op names)",
+                        names.join(", ")
+                    ))
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Vec<Op>, A::Error> {
+                let mut ops = Vec::new();
+                while let Some(op) = seq.next_element::<Op>()? {
+                    ops.push(op);
+                }
+                Ok(ops)
+            }
+        }
+        d.deserialize_any(List)
+    }
+}
+
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

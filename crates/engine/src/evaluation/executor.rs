@@ -2,7 +2,7 @@
 
 use crate::cpu::with_avx2;
 use crate::interpreter::{Program, sigmoid};
-use crate::memory::{FEATURES, LABEL, Memory, PREDICTION};
+use crate::memory::{FEATURES, LABEL, Memory, PREDICTION, Vector};
 use crate::program::Component;
 use crate::rng::MtRng;
 use crate::tasks::{EvalType, Task};
@@ -161,6 +161,47 @@ pub fn resume<const F: usize>(
     );
     outcome.train_steps += done as u64;
     outcome
+}
+
+/// The predictions of a trained program: Setup, then every training step of `task` up to
+/// `num_train` (all epochs, with no validation between them), then from that memory, for each
+/// of `splits`, Predict on its rows in order (the memory carrying over from row to row, s0 = 0),
+/// recording s1 (a logit on accuracy tasks). `None` if training stopped on an error above
+/// `max_abs_error` or NaN.
+pub fn train_then_predict<const F: usize>(
+    program: &Program,
+    task: &Task<F>,
+    num_train: usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut MtRng,
+    splits: &[&[Vector<F>]],
+) -> Option<Vec<Vec<f64>>> {
+    start(program, memory, rng);
+    let total = num_train.min(task.max_train_examples());
+    if !train(program, task, 0, total, max_abs_error, memory, rng, None).ok {
+        return None;
+    }
+    let trained = memory.clone();
+    let zero_label = program.predict_reads_label();
+    let predictions = splits
+        .iter()
+        .map(|rows| {
+            memory.copy_used(&trained, program.needs());
+            rows.iter()
+                .map(|features| {
+                    memory.vectors[FEATURES as usize] = *features;
+                    if zero_label {
+                        memory.scalars[LABEL as usize] = 0.0;
+                    }
+                    // SAFETY: `start` checked that the program fits the memory.
+                    unsafe { program.run_unchecked(Component::Predict, memory, rng) };
+                    memory.scalars[PREDICTION as usize]
+                })
+                .collect()
+        })
+        .collect();
+    Some(predictions)
 }
 
 /// Wipes the memory a program uses and runs its Setup.
@@ -371,7 +412,7 @@ pub(super) fn diverged(error: f64, bound: f64) -> bool {
 /// The signed error of one validation prediction (0 or 1 for accuracy; ∞ for a sigmoid out of
 /// range).
 #[inline(always)]
-pub(super) fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
+pub(crate) fn validation_error(eval_type: EvalType, label: f64, prediction: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => label - prediction,
         EvalType::Accuracy => {
@@ -389,7 +430,7 @@ pub(super) fn validation_error(eval_type: EvalType, label: f64, prediction: f64)
 
 /// What one validation error adds to the loss.
 #[inline(always)]
-pub(super) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
+pub(crate) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
     match eval_type {
         EvalType::RmsError => error * error,
         EvalType::Accuracy => error,
@@ -398,7 +439,7 @@ pub(super) fn validation_loss(eval_type: EvalType, error: f64) -> f64 {
 
 /// The fitness of a validation pass from its loss over the full validation size.
 #[inline(always)]
-pub(super) fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
+pub(crate) fn validation_fitness(eval_type: EvalType, loss: f64, steps: usize) -> f64 {
     match eval_type {
         EvalType::RmsError => flip_and_squash((loss / steps as f64).sqrt()),
         EvalType::Accuracy => 1.0 - loss / steps as f64,

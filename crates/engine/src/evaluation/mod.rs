@@ -1,17 +1,21 @@
 //! Evaluation: an algorithm scored on every task of a collection, with FEC and a train budget.
 
+pub mod baselines;
 pub mod budget;
 pub mod executor;
 pub mod fec;
 pub mod lanes;
+pub mod metrics;
 pub mod test_split;
 pub mod workers;
 
 pub use budget::{BudgetConfig, Cost, TrainBudget};
 pub use executor::{
     Errors, Outcome, Trace, execute, flip_and_squash, probe, replay, resume, trace,
+    train_then_predict,
 };
 pub use fec::{FecCache, FecConfig, FecState, FecStats};
+pub use metrics::Metrics;
 pub use workers::Workers;
 
 use crate::interpreter::Program;

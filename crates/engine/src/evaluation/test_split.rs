@@ -1,12 +1,13 @@
-//! The test split: what the final evaluation reports besides the validation fitness, scored on
-//! examples that neither the search nor the selection of candidates ever saw.
+//! The final evaluation: the validation fitness, the test split (examples that neither the
+//! search nor the selection of candidates ever saw) and metrics in the data's units.
 
-use super::{Cost, EvalSettings, execute};
+use super::{Cost, EvalSettings, Metrics, execute, train_then_predict};
 use crate::interpreter::{FEATURE_SIZES, Program};
 use crate::memory::Memory;
 use crate::program::Algorithm;
 use crate::rng::MtRng;
 use crate::tasks::{Task, TaskError, TaskSpec, build_tasks, collection_features};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The validation and test fitness of one algorithm on one task.
@@ -101,6 +102,59 @@ pub struct Scores {
     pub test_fitness: Option<f64>,
     /// The test fitness of each task.
     pub per_task_test: Vec<Option<f64>>,
+    /// Metrics in the data's units on the validation rows, and on the test rows when the
+    /// tasks have them: means over the tasks of the trained model's (see [`Metrics`]).
+    pub metrics: SplitMetrics,
+}
+
+/// Metrics of the validation and test rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitMetrics {
+    /// On the validation rows.
+    pub valid: Option<Metrics>,
+    /// On the test rows (absent without test rows).
+    pub test: Option<Metrics>,
+}
+
+/// The metrics of a program trained on each task (see [`train_then_predict`]), on its
+/// validation and test rows, averaged over the tasks.
+fn task_metrics<const F: usize>(
+    program: &Program,
+    tasks: &[Task<F>],
+    train_steps: impl Fn(&Task<F>) -> usize,
+    max_abs_error: f64,
+    memory: &mut Memory<F>,
+    rng: &mut MtRng,
+) -> SplitMetrics {
+    let (mut valid, mut test) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let splits: [&[_]; 2] = [&task.valid_features, &task.test_features];
+        let predicted = train_then_predict(
+            program,
+            task,
+            train_steps(task),
+            max_abs_error,
+            memory,
+            rng,
+            &splits,
+        );
+        let of = |k: usize, labels: &[f64]| {
+            Metrics::of(
+                task.eval_type,
+                predicted.as_ref().map(|p| p[k].as_slice()),
+                labels,
+                task.label_scale,
+            )
+        };
+        valid.push(of(0, &task.valid_labels));
+        if !task.test_labels.is_empty() {
+            test.push(of(1, &task.test_labels));
+        }
+    }
+    SplitMetrics {
+        valid: Metrics::mean(&valid),
+        test: Metrics::mean(&test),
+    }
 }
 
 impl Scores {
@@ -163,12 +217,12 @@ fn score_for<const F: usize>(
     let mut memory = Memory::new(settings.sizes);
     let mut rng = MtRng::new(seed as u32);
     let (mut per_task, mut per_task_test) = (Vec::new(), Vec::new());
+    let steps = |task: &Task<F>| match (settings.budget, cost) {
+        (Some(budget), Some(cost)) => budget.train_examples(cost, task.max_train_examples()),
+        _ => task.max_train_examples(),
+    };
     for task in &tasks {
-        let max_train = task.max_train_examples();
-        let n = match (settings.budget, cost) {
-            (Some(budget), Some(cost)) => budget.train_examples(cost, max_train),
-            _ => max_train,
-        };
+        let n = steps(task);
         let outcome = execute_with_test(
             &program,
             task,
@@ -181,10 +235,19 @@ fn score_for<const F: usize>(
         per_task_test.push(outcome.test_fitness);
     }
     let tests: Vec<f64> = per_task_test.iter().flatten().copied().collect();
+    let metrics = task_metrics(
+        &program,
+        &tasks,
+        steps,
+        settings.max_abs_error,
+        &mut memory,
+        &mut MtRng::new(seed as u32),
+    );
     Ok(Scores {
         fitness: settings.combination.combine(&per_task),
         test_fitness: (!tests.is_empty()).then(|| settings.combination.combine(&tests)),
         per_task,
         per_task_test,
+        metrics,
     })
 }

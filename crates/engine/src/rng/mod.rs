@@ -103,7 +103,8 @@ pub mod salt {
     pub const DATASET: u64 = 856_572_777;
 }
 
-/// The original's [`MtRng`] seeds: each stream is `mt19937(seed + offset)`, wrapping in u32.
+/// Seeds of [`MtRng`] streams: each is `mt19937(seed + offset)`, wrapping in u32 (the original's
+/// offsets, and ours for what the original does not have).
 pub mod offset {
     /// Features of linear regression tasks (added to the data seed).
     pub const LINEAR_DATA: u32 = 939_723_201;
@@ -117,4 +118,8 @@ pub mod offset {
     pub const EPOCHS: u32 = 3_274_582_109;
     /// The whole seed of the random ops of every FEC probe (re-seeded before each probe).
     pub const FEC_PROBE: u32 = 235_732_282;
+    /// Ours: the row order of a file task before its split (added to the data seed).
+    pub const FILE_ROWS: u32 = 1_630_151_917;
+    /// Ours: the whole seed of the draw of a file's test rows (the same for every task).
+    pub const FILE_TEST_ROWS: u32 = 2_718_281_828;
 }

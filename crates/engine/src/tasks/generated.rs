@@ -1,15 +1,13 @@
-//! Examples of generated tasks (from seeds) and of file tasks.
+//! Examples of generated tasks (from seeds).
 //!
 //! Generated tasks are the original's, number for number: the same mt19937 streams and draws
 //! (features of all training examples, then validation, then the teacher's weights), and labels
 //! summed as the interpreter's ops sum them (reference/original/README.md).
 
-use super::files::{Dataset, Labels, read_dataset_with};
-use super::{EvalType, TaskError, TaskKind, TaskSpec};
+use super::{TaskError, TaskKind, TaskSpec};
 use crate::interpreter::{inner_product, matrix_times_vector, max_of};
 use crate::memory::{Matrix, Vector};
 use crate::rng::{MtRng, offset};
-use std::path::Path;
 
 /// Features and labels of one split.
 pub(super) type Split<const F: usize> = (Vec<Vector<F>>, Vec<f64>);
@@ -122,62 +120,9 @@ pub(super) fn examples<const F: usize>(
                 split(&fixed.valid_features, &fixed.valid_labels, "valid")?,
             )
         }
-        TaskKind::Files => unreachable!("file tasks are read once by file_examples"),
+        TaskKind::Files => unreachable!("file tasks are made by file_tasks::examples"),
         TaskKind::ProjectedBinaryClassification => {
             unreachable!("projected tasks are built by projected::examples")
         }
     })
-}
-
-/// The train and valid examples of a file task, read once for all its tasks.
-pub(super) fn file_examples<const F: usize>(
-    spec: &TaskSpec,
-    key: &str,
-    base_dir: &Path,
-) -> Result<(Split<F>, Split<F>), TaskError> {
-    let resolve = |p: &Path| base_dir.join(p);
-    let train_path = resolve(
-        spec.train_file
-            .as_ref()
-            .expect("checked by TaskSpec::check"),
-    );
-    let labels = match spec.eval_type {
-        EvalType::Accuracy => Labels::Binary,
-        EvalType::RmsError => Labels::Any,
-    };
-    let read_dataset = |path: &Path| read_dataset_with(path, labels);
-    let train = read_dataset(&train_path)?;
-    let (train, valid, valid_path) = match (&spec.valid_file, spec.valid_fraction) {
-        (Some(v), _) => {
-            let p = resolve(v);
-            (train, read_dataset(&p)?, p)
-        }
-        (None, Some(fraction)) => {
-            let (t, v) = train.split(fraction)?;
-            (t, v, train_path.clone())
-        }
-        (None, None) => unreachable!("checked by TaskSpec::check"),
-    };
-    let convert = |data: Dataset, path: &Path, limit: usize| -> Result<Split<F>, TaskError> {
-        if data.num_features != F {
-            return Err(TaskError::Spec(format!(
-                "{}: rows have {} features, but {key}.features_size is {F}",
-                path.display(),
-                data.num_features
-            )));
-        }
-        let n = if limit == 0 {
-            data.num_rows()
-        } else {
-            limit.min(data.num_rows())
-        };
-        let rows = (0..n)
-            .map(|i| <Vector<F>>::try_from(data.row(i)).expect("row length checked"))
-            .collect();
-        Ok((rows, data.labels[..n].to_vec()))
-    };
-    Ok((
-        convert(train, &train_path, spec.num_train_examples)?,
-        convert(valid, &valid_path, spec.num_valid_examples)?,
-    ))
 }

@@ -1,12 +1,15 @@
 //! Tasks: the datasets an algorithm learns, generated from seeds or read from files.
 
+pub mod file_tasks;
 pub mod files;
 mod generated;
 pub mod images;
 pub mod projected;
 mod spec;
 
-pub use files::{DataError, Dataset, Labels, read_dataset, read_dataset_with};
+pub use files::{
+    DataError, Dataset, LabelColumn, Labels, Table, read_dataset, read_dataset_with, read_table,
+};
 pub use generated::{linear_weights, teacher_weights};
 pub use images::{DatasetFormat, DatasetSpec, ImageSet, resolve_dataset_paths};
 pub use spec::{EvalType, FixedExamples, TaskKind, TaskSpec};
@@ -45,6 +48,35 @@ pub struct Task<const F: usize> {
     pub data_seed: u32,
     /// The seed the hidden parameters came from.
     pub param_seed: u32,
+    /// How the labels were scaled from the data's units (file tasks).
+    pub label_scale: LabelScale,
+}
+
+/// How a task's labels were scaled: `label = (y - mean) / sd` for `y` in the data's units.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LabelScale {
+    /// The training labels' mean.
+    pub mean: f64,
+    /// The training labels' standard deviation.
+    pub sd: f64,
+}
+
+impl Default for LabelScale {
+    fn default() -> Self {
+        LabelScale { mean: 0.0, sd: 1.0 }
+    }
+}
+
+impl LabelScale {
+    /// A label in the data's units, scaled.
+    pub fn scale(&self, y: f64) -> f64 {
+        (y - self.mean) / self.sd
+    }
+
+    /// A scaled label or prediction, in the data's units.
+    pub fn unscale(&self, y: f64) -> f64 {
+        self.mean + self.sd * y
+    }
 }
 
 impl<const F: usize> Task<F> {
@@ -78,12 +110,19 @@ impl<const F: usize> Task<F> {
             epochs: orders,
             data_seed: seeds.0,
             param_seed: seeds.1,
+            label_scale: LabelScale::default(),
         }
     }
 
     /// The task with this test split (examples scored only by the final evaluation).
     pub fn with_test(mut self, test: (Vec<Vector<F>>, Vec<f64>)) -> Task<F> {
         (self.test_features, self.test_labels) = test;
+        self
+    }
+
+    /// The task with labels scaled by `scale` from the data's units.
+    pub fn with_label_scale(mut self, scale: LabelScale) -> Task<F> {
+        self.label_scale = scale;
         self
     }
 
@@ -136,6 +175,11 @@ pub fn nth_seed(list: &[u32], defaults: &[u32], i: usize) -> u32 {
     }
 }
 
+/// The data seed of a spec's first task.
+pub fn first_data_seed(spec: &TaskSpec) -> u32 {
+    nth_seed(&spec.data_seeds, &DEFAULT_DATA_SEEDS, 0)
+}
+
 /// Builds every task of a collection, in order; file paths are relative to `base_dir`.
 pub fn build_tasks<const F: usize>(
     specs: &[TaskSpec],
@@ -152,7 +196,7 @@ pub fn build_tasks<const F: usize>(
     for (spec_index, spec) in specs.iter().enumerate() {
         let key = format!("{key}[{spec_index}]");
         let file_data = match spec.kind {
-            TaskKind::Files => Some(generated::file_examples::<F>(spec, &key, base_dir)?),
+            TaskKind::Files => Some(file_tasks::read(spec, &key, base_dir)?),
             _ => None,
         };
         // Read once per process, shared by every task (and experiment) that uses it.
@@ -166,8 +210,13 @@ pub fn build_tasks<const F: usize>(
             let data_seed = nth_seed(&spec.data_seeds, &DEFAULT_DATA_SEEDS, i);
             let param_seed = nth_seed(&spec.param_seeds, &DEFAULT_PARAM_SEEDS, i);
             let mut test = (Vec::new(), Vec::new());
+            let mut label_scale = LabelScale::default();
             let (train, valid) = match (&file_data, &images) {
-                (Some(data), _) => data.clone(),
+                (Some(data), _) => {
+                    let examples = file_tasks::examples::<F>(data, spec, data_seed);
+                    (test, label_scale) = (examples.test, examples.label_scale);
+                    (examples.train, examples.valid)
+                }
                 (None, Some(images)) => {
                     let (train, valid, t) =
                         projected::examples::<F>(spec, &key, images, data_seed)?;
@@ -192,11 +241,42 @@ pub fn build_tasks<const F: usize>(
                     spec.num_train_epochs,
                     (data_seed, param_seed),
                 )
-                .with_test(test),
+                .with_test(test)
+                .with_label_scale(label_scale),
             );
         }
     }
     Ok(tasks)
+}
+
+/// Warnings about splits that cannot teach or test much: rows of one class only (accuracy), or
+/// one label value only (regression); at most one line per split.
+pub fn split_warnings<const F: usize>(tasks: &[Task<F>], key: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut warned = Vec::new();
+    for (t, task) in tasks.iter().enumerate() {
+        for (split, labels) in [
+            ("training", &task.train_labels),
+            ("validation", &task.valid_labels),
+            ("test", &task.test_labels),
+        ] {
+            let Some(&first) = labels.first() else {
+                continue;
+            };
+            if labels.len() < 2 || labels.iter().any(|&y| y != first) || warned.contains(&split) {
+                continue;
+            }
+            warned.push(split);
+            let what = match task.eval_type {
+                EvalType::Accuracy => format!("hold only class {first}"),
+                EvalType::RmsError => {
+                    format!("all have the label {}", task.label_scale.unscale(first))
+                }
+            };
+            warnings.push(format!("{key}: the {split} rows of task {t} {what}"));
+        }
+    }
+    warnings
 }
 
 /// Checks the examples of task `i` of a spec once built: every feature and label must be finite,

@@ -1,5 +1,6 @@
 //! Task specifications as a config states them (`[[search_tasks]]` and friends).
 
+use super::files::LabelColumn;
 use super::images::DatasetSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -76,7 +77,8 @@ pub const MAX_EPOCHS: usize = 10_000;
 pub struct TaskSpec {
     /// The kind of task.
     pub kind: TaskKind,
-    /// F, the length of the features vector: 2, 4, 8, 16 or 32.
+    /// F, the length of the features vector: 2, 4, 8, 16 or 32 (a file with fewer features is
+    /// padded with zero features).
     pub features_size: usize,
     /// Unique training examples per task (for file tasks: at most this many are used; 0 = all).
     #[serde(default)]
@@ -113,9 +115,21 @@ pub struct TaskSpec {
     /// `files`: the validation data file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_file: Option<PathBuf>,
-    /// `files`: the fraction of `train_file`'s rows held out for validation (its last rows).
+    /// `files`: the fraction of `train_file`'s rows each task holds out for validation, drawn
+    /// by the task's data seed (default 0.25 without `valid_file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_fraction: Option<f64>,
+    /// `files`: the fraction of `train_file`'s rows held out as test rows: the same rows for
+    /// every task, never trained or validated on, scored by the final evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_fraction: Option<f64>,
+    /// `files`: the label's column, by header name or 1-based number (default: the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<LabelColumn>,
+    /// `files`: standardise features (and regression labels) with the training rows'
+    /// statistics (default: on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardize: Option<bool>,
     /// `projected_binary_classification`: the image set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetSpec>,
@@ -164,6 +178,9 @@ impl TaskSpec {
             train_file: None,
             valid_file: None,
             valid_fraction: None,
+            test_fraction: None,
+            label: None,
+            standardize: None,
             dataset: None,
             classes: None,
             pairs: vec![],
@@ -249,12 +266,6 @@ impl TaskSpec {
                     return err("train_file", "a files task needs `train_file`".into());
                 }
                 match (&self.valid_file, self.valid_fraction) {
-                    (None, None) => {
-                        return err(
-                            "valid_file",
-                            "give `valid_file`, or `valid_fraction` to split `train_file`".into(),
-                        );
-                    }
                     (Some(_), Some(_)) => {
                         return err(
                             "valid_fraction",
@@ -263,6 +274,20 @@ impl TaskSpec {
                     }
                     (None, Some(f)) if !(f > 0.0 && f < 1.0) => {
                         return err("valid_fraction", format!("{f} is not in (0, 1)"));
+                    }
+                    _ => {}
+                }
+                let held_out =
+                    self.valid_fraction.unwrap_or(0.0) + self.test_fraction.unwrap_or(0.0);
+                match self.test_fraction {
+                    Some(f) if !(f > 0.0 && f < 1.0) => {
+                        return err("test_fraction", format!("{f} is not in (0, 1)"));
+                    }
+                    Some(_) if held_out >= 1.0 => {
+                        return err(
+                            "test_fraction",
+                            "valid_fraction and test_fraction together hold out every row".into(),
+                        );
                     }
                     _ => {}
                 }
@@ -285,6 +310,13 @@ impl TaskSpec {
                 self.valid_fraction.is_some(),
                 TaskKind::Files,
             ),
+            (
+                "test_fraction",
+                self.test_fraction.is_some(),
+                TaskKind::Files,
+            ),
+            ("label", self.label.is_some(), TaskKind::Files),
+            ("standardize", self.standardize.is_some(), TaskKind::Files),
         ];
         for (field, used, owner) in foreign {
             if used && self.kind != owner {
