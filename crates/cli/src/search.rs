@@ -14,6 +14,7 @@ use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -179,8 +180,9 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
     Ok((config, base_dir, out, None))
 }
 
-/// Runs `search`.
-pub fn run(args: SearchArgs) -> Result<()> {
+/// Runs `search`; a run stopped by Ctrl-C or SIGTERM writes its folder and exits with
+/// [`crate::INTERRUPTED`].
+pub fn run(args: SearchArgs) -> Result<ExitCode> {
     let (config, base_dir, out, resume) = start(&args)?;
     let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
     let fresh = resume.is_none();
@@ -215,7 +217,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             eprintln!("\ninterrupted twice: exiting now");
-            std::process::exit(130);
+            std::process::exit(crate::INTERRUPTED.into());
         }
         eprintln!(
             "\ninterrupted: writing a checkpoint and finishing with the best found so far (Ctrl-C again to quit at once)"
@@ -279,5 +281,9 @@ pub fn run(args: SearchArgs) -> Result<()> {
     );
     println!("Algorithm found:\n{}", result.best);
     println!("Written to {}", out.display());
-    Ok(())
+    Ok(if s.interrupted {
+        ExitCode::from(crate::INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
