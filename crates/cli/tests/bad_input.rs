@@ -350,8 +350,53 @@ fn misspelt_config_key_names_the_file_key_and_line() {
         dir.path(),
         &["search", "typo.toml", "--out", "run", "--quiet"],
     );
-    assert_names(&stderr, &["typo.toml", "tournament_sise", &line]);
+    assert_names(
+        &stderr,
+        &[
+            "typo.toml",
+            "search.tournament_sise",
+            &line,
+            "did you mean `tournament_size`?",
+        ],
+    );
     assert!(!dir.path().join("run").exists());
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(workspace_file("configs/demo.toml")).unwrap();
+    write(
+        dir.path(),
+        "half.toml",
+        &demo.replace("population_size = 1000", "population_size = 2.5"),
+    );
+    let line = format!("line {}", demo_line_of("population_size"));
+    let stderr = fails(
+        dir.path(),
+        &["search", "half.toml", "--out", "run", "--quiet"],
+    );
+    assert_names(
+        &stderr,
+        &[
+            "half.toml",
+            &line,
+            "search.population_size: expected a whole number (not negative), found `2.5`",
+        ],
+    );
+    assert!(!stderr.contains("usize"), "{stderr}");
+    let stderr = fails(
+        dir.path(),
+        &["search", "--set", "search.mutate_prob=yes", "--out", "run"],
+    );
+    assert_names(
+        &stderr,
+        &[
+            "--set search.mutate_prob=yes",
+            "search.mutate_prob: expected a number, found the text \"yes\"",
+        ],
+    );
+    assert!(!stderr.contains("f64"), "{stderr}");
 }
 
 #[test]
@@ -382,7 +427,10 @@ fn misspelt_override_key_is_named() {
             "--quiet",
         ],
     );
-    assert_names(&stderr, &["populaton_size"]);
+    assert_names(
+        &stderr,
+        &["populaton_size", "did you mean `population_size`?"],
+    );
     assert!(!dir.path().join("run").exists());
 }
 
