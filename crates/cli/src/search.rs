@@ -20,12 +20,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Arguments of `search`.
 #[derive(Args)]
-#[command(
-    after_help = "Resuming: a run writes checkpoint.json into its folder every \
-checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM; \
+#[command(after_help = "Examples:
+  automl-zero search                                      the demo (configs/demo.toml, embedded)
+  automl-zero search configs/linear.toml
+  automl-zero search configs/demo.toml --set search.population_size=100 --set max_experiments=1
+  automl-zero search configs/nonlinear.toml --threads 2 --seed 1
+  automl-zero search configs/linear.toml --out runs/linear
+  automl-zero search --resume runs/linear
+
+Resuming: a run writes checkpoint.json into its folder every \
+checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM (which then \
+writes the run folder with the best found so far and exits with status 130); \
 `automl-zero search --resume RUN_DIR` carries it on to exactly the result of a run never stopped \
-(give a checkpoint file instead of the folder to resume from checkpoint.prev.json)."
-)]
+(give a checkpoint file instead of the folder to resume from checkpoint.prev.json).")]
 pub struct SearchArgs {
     /// The experiment config (TOML). Without one, the embedded demo (configs/demo.toml) runs.
     config: Option<PathBuf>,
