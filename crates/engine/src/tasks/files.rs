@@ -379,8 +379,10 @@ fn parse_csv(bytes: &[u8], path: &Path, allowed: Labels) -> Result<Dataset, Data
                 return Err(DataError::Line {
                     path: path.to_owned(),
                     line,
-                    message: "expected at least 2 columns (features and a label), found 1"
-                        .to_owned(),
+                    message: format!(
+                        "expected at least 2 columns (features and a label), found 1{}",
+                        separator_hint(fields[0])
+                    ),
                 });
             }
             None => first_row = Some((line, fields.len())),
@@ -422,6 +424,27 @@ fn parse_csv(bytes: &[u8], path: &Path, allowed: Labels) -> Result<Dataset, Data
         labels,
         num_features: columns - 1,
     })
+}
+
+/// For the one field of a line: which other separator the file seems to use, and that columns
+/// must be separated by commas; empty when the field holds none.
+fn separator_hint(field: &str) -> String {
+    let seen = [
+        (';', "semicolons (`;`)"),
+        ('\t', "tabs"),
+        ('|', "vertical bars (`|`)"),
+    ]
+    .into_iter()
+    .map(|(c, name)| (field.matches(c).count(), name))
+    .filter(|&(count, _)| count > 0)
+    .max_by_key(|&(count, _)| count);
+    match seen {
+        Some((_, name)) => format!(
+            "; the file seems to separate its columns with {name}, but columns must be \
+             separated by commas"
+        ),
+        None => String::new(),
+    }
 }
 
 /// Parses one trimmed CSV field as a finite number.
@@ -1079,6 +1102,26 @@ mod tests {
             message.contains("line 2: expected at least 2 columns"),
             "{message}"
         );
+        assert!(!message.contains("separate"), "{message}");
+    }
+
+    #[test]
+    fn a_file_separated_by_semicolons_tabs_or_bars_is_told_to_use_commas() {
+        for (text, name) in [
+            ("x1;x2;y\n1;2;3\n4;5;6\n", "semicolons (`;`)"),
+            ("1;2;3\n4;5;6\n", "semicolons (`;`)"),
+            ("x1\tx2\ty\n1\t2\t3\n", "tabs"),
+            ("x1|x2|y\n1|2|3\n", "vertical bars (`|`)"),
+        ] {
+            let message = error_text(read_csv(text));
+            assert!(
+                message.contains("data.csv")
+                    && message.contains("line 2: expected at least 2 columns")
+                    && message.contains(&format!("seems to separate its columns with {name}"))
+                    && message.ends_with("columns must be separated by commas"),
+                "{text:?}: {message}"
+            );
+        }
     }
 
     #[test]
