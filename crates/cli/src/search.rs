@@ -211,6 +211,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         args.quiet,
         config.search.max_individuals,
         config.search.max_seconds,
+        dir.best_reported(),
     );
     display.message(&format!("Random seed = {}", config.random_seed));
     display.message(&format!(
