@@ -28,7 +28,7 @@ enum EvalTypeArg {
 /// Arguments of `eval`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/nonlinear.toml --seeds 20\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir /usr/share/datasets\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
+    after_help = "Examples:\n  automl-zero eval best.txt --config configs/demo.toml --tasks final\n  automl-zero eval best.txt --config configs/demo.toml --set final_tasks.0.num_tasks=10\n  automl-zero eval --builtin linear --config configs/linear.toml\n  automl-zero eval --builtin neural_net --config configs/nonlinear.toml --seeds 20\n  automl-zero eval --builtin neural_net --config configs/fashion_mnist_baseline.toml --data-dir /usr/share/datasets\n  automl-zero eval prog.txt --train train.csv --valid valid.csv --eval-type rms_error --scalars 4 --vectors 3 --matrices 1"
 )]
 pub struct EvalArgs {
     /// The program file (readable text, or JSON if it ends in .json).
@@ -45,6 +45,9 @@ pub struct EvalArgs {
     /// those the config lists, so its fitnesses differ from these.
     #[arg(long, value_enum, default_value = "final")]
     tasks: TaskList,
+    /// Override a key of the --config, e.g. --set final_tasks.0.num_tasks=10 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
     /// The folder where relative dataset paths of projected tasks are looked for first (then
     /// $AUTOML_ZERO_DATA, then the config's folder).
     #[arg(long, requires = "config", value_parser = crate::existing_folder)]
@@ -90,9 +93,15 @@ pub struct EvalArgs {
 
 /// Runs `eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    if !args.overrides.is_empty() && args.config.is_none() {
+        bail!(
+            "--set changes keys of a config: give --config FILE (the quick form takes its values \
+             from its own flags)"
+        );
+    }
     let (specs, key, settings, base_dir, size_init) = match (&args.config, &args.train) {
         (Some(path), _) => {
-            let (config, base) = Config::load(path, &[])?;
+            let (config, base) = Config::load(path, &args.overrides)?;
             let key = args.tasks.key();
             let mut specs = args
                 .tasks

@@ -22,6 +22,10 @@ struct Cli {
     command: Command,
 }
 
+/// The exit status of a search stopped by Ctrl-C or SIGTERM once it has written its run folder
+/// (128 + SIGINT, as a shell reports a program stopped by Ctrl-C).
+const INTERRUPTED: u8 = 130;
+
 #[derive(Subcommand)]
 enum Command {
     /// Write a complete, commented config for a data file (CSV, npy, npz).
@@ -53,22 +57,24 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    // A command returns its exit status when it has one other than success to give.
+    let success = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Init(args) => init::run(args),
+        Command::Init(args) => success(init::run(args)),
         Command::Search(args) => search::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Eval(args) => eval::run(args),
-        Command::Simplify(args) => simplify::run(args),
-        Command::Export(args) => export::run(args),
-        Command::Plot(args) => plot::run(args),
-        Command::Bench(args) => bench::run(args),
+        Command::Predict(args) => success(predict::run(args)),
+        Command::Eval(args) => success(eval::run(args)),
+        Command::Simplify(args) => success(simplify::run(args)),
+        Command::Export(args) => success(export::run(args)),
+        Command::Plot(args) => success(plot::run(args)),
+        Command::Bench(args) => success(bench::run(args)),
         Command::Ops => {
             list_ops();
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -4,7 +4,8 @@
 //! count, so earlier experiments' last counts are added); y is fitness. Without islands it draws
 //! the population's best and mean fitness (with a mean ± stdev band); with islands, one best line
 //! and one dashed mean line per island. A mark shows each report where the population's best
-//! program changed, and a faint vertical line each experiment start after the first.
+//! program changed (on a long run, those too close to a later one are left out), and a faint
+//! vertical line each experiment start after the first.
 //!
 //! The text is drawn with DejaVu Sans, embedded in the binary, so no system font is needed.
 
@@ -540,10 +541,17 @@ where
         }
     }
 
-    // Marks where the best program changed: dark triangles with a white halo, on the best line.
+    // Marks where the best program changed: dark triangles with a white halo, on the best line;
+    // on a long run, thinned so that their halos never overlap.
     let mark_size = px(5.0).max(3);
+    let columns: Vec<i32> = data
+        .changes
+        .iter()
+        .map(|p| chart.backend_coord(p).0)
+        .collect();
+    let kept = thin_marks(&columns, 2 * (mark_size + 2));
     chart
-        .draw_series(data.changes.iter().map(|&p| {
+        .draw_series(kept.into_iter().map(|i| data.changes[i]).map(|p| {
             EmptyElement::at(p)
                 + TriangleMarker::new((0, 0), mark_size + 2, WHITE.filled())
                 + TriangleMarker::new((0, 0), mark_size, INK.filled())
@@ -559,6 +567,20 @@ where
         chart.plotting_area().get_pixel_range().1.start - legend_area.get_base_pixel().1,
     )?;
     Ok(())
+}
+
+/// The marks to draw, as indices into `columns` (the marks' pixel columns, left to right): from
+/// the last backwards, each mark kept only `gap` pixels or more from the one kept after it, so
+/// that the last (the run's latest change) is always drawn and no two are closer than `gap`.
+fn thin_marks(columns: &[i32], gap: i32) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::new();
+    for (i, &x) in columns.iter().enumerate().rev() {
+        if kept.last().is_none_or(|&k| (columns[k] - x).abs() >= gap) {
+            kept.push(i);
+        }
+    }
+    kept.reverse();
+    kept
 }
 
 /// The chart's type: fitness against individuals.
@@ -866,6 +888,28 @@ mod text {
                 });
             }
             result
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thin_marks;
+
+    #[test]
+    fn marks_closer_than_the_gap_are_thinned_keeping_the_last() {
+        assert_eq!(thin_marks(&[], 10), Vec::<usize>::new());
+        assert_eq!(thin_marks(&[5], 10), [0]);
+        // 30 is within 10 of 31, and 3 and 9 of 12; 0 is 12 from 12.
+        assert_eq!(thin_marks(&[0, 3, 9, 12, 30, 31], 10), [0, 3, 5]);
+        assert_eq!(thin_marks(&[0, 10, 20], 10), [0, 1, 2]);
+        // A thousand marks on 500 columns: one every 10 pixels at most.
+        let columns: Vec<i32> = (0..1000).map(|i| i / 2).collect();
+        let kept = thin_marks(&columns, 10);
+        assert_eq!(*kept.last().unwrap(), 999);
+        assert!(kept.len() <= 50, "{}", kept.len());
+        for pair in kept.windows(2) {
+            assert!(columns[pair[1]] - columns[pair[0]] >= 10);
         }
     }
 }

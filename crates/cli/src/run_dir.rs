@@ -171,6 +171,16 @@ impl RunDir {
         ))
     }
 
+    /// The best population fitness of the progress reports in `progress.jsonl` (of a run being
+    /// resumed); `None` when there is none.
+    pub fn best_reported(&self) -> Option<f64> {
+        let text = fs::read_to_string(self.path.join("progress.jsonl")).ok()?;
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["best"].as_f64())
+            .reduce(f64::max)
+    }
+
     /// Appends one JSON line to `progress.jsonl`.
     pub fn append_progress(&mut self, line: &serde_json::Value) -> Result<()> {
         writeln!(self.progress, "{line}").context("cannot write progress.jsonl")?;

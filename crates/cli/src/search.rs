@@ -14,17 +14,25 @@ use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Arguments of `search`.
 #[derive(Args)]
-#[command(
-    after_help = "Resuming: a run writes checkpoint.json into its folder every \
-checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM; \
+#[command(after_help = "Examples:
+  automl-zero search                                      the demo (configs/demo.toml, embedded)
+  automl-zero search configs/linear.toml
+  automl-zero search configs/demo.toml --set search.population_size=100 --set max_experiments=1
+  automl-zero search configs/nonlinear.toml --threads 2 --seed 1
+  automl-zero search configs/linear.toml --out runs/linear
+  automl-zero search --resume runs/linear
+
+Resuming: a run writes checkpoint.json into its folder every \
+checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM (which then \
+writes the run folder with the best found so far and exits with status 130); \
 `automl-zero search --resume RUN_DIR` carries it on to exactly the result of a run never stopped \
-(give a checkpoint file instead of the folder to resume from checkpoint.prev.json)."
-)]
+(give a checkpoint file instead of the folder to resume from checkpoint.prev.json).")]
 pub struct SearchArgs {
     /// The experiment config (TOML). Without one, the embedded demo (configs/demo.toml) runs.
     config: Option<PathBuf>,
@@ -179,8 +187,9 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
     Ok((config, base_dir, out, None))
 }
 
-/// Runs `search`.
-pub fn run(args: SearchArgs) -> Result<()> {
+/// Runs `search`; a run stopped by Ctrl-C or SIGTERM writes its folder and exits with
+/// [`crate::INTERRUPTED`].
+pub fn run(args: SearchArgs) -> Result<ExitCode> {
     let (config, base_dir, out, resume) = start(&args)?;
     let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
     let fresh = resume.is_none();
@@ -202,6 +211,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         args.quiet,
         config.search.max_individuals,
         config.search.max_seconds,
+        dir.best_reported(),
     );
     display.message(&format!("Random seed = {}", config.random_seed));
     display.message(&format!(
@@ -215,7 +225,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             eprintln!("\ninterrupted twice: exiting now");
-            std::process::exit(130);
+            std::process::exit(crate::INTERRUPTED.into());
         }
         eprintln!(
             "\ninterrupted: writing a checkpoint and finishing with the best found so far (Ctrl-C again to quit at once)"
@@ -283,5 +293,9 @@ pub fn run(args: SearchArgs) -> Result<()> {
     );
     println!("Algorithm found:\n{}", result.best);
     println!("Written to {}", out.display());
-    Ok(())
+    Ok(if s.interrupted {
+        ExitCode::from(crate::INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

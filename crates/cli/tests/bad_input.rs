@@ -350,8 +350,53 @@ fn misspelt_config_key_names_the_file_key_and_line() {
         dir.path(),
         &["search", "typo.toml", "--out", "run", "--quiet"],
     );
-    assert_names(&stderr, &["typo.toml", "tournament_sise", &line]);
+    assert_names(
+        &stderr,
+        &[
+            "typo.toml",
+            "search.tournament_sise",
+            &line,
+            "did you mean `tournament_size`?",
+        ],
+    );
     assert!(!dir.path().join("run").exists());
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(workspace_file("configs/demo.toml")).unwrap();
+    write(
+        dir.path(),
+        "half.toml",
+        &demo.replace("population_size = 1000", "population_size = 2.5"),
+    );
+    let line = format!("line {}", demo_line_of("population_size"));
+    let stderr = fails(
+        dir.path(),
+        &["search", "half.toml", "--out", "run", "--quiet"],
+    );
+    assert_names(
+        &stderr,
+        &[
+            "half.toml",
+            &line,
+            "search.population_size: expected a whole number (not negative), found `2.5`",
+        ],
+    );
+    assert!(!stderr.contains("usize"), "{stderr}");
+    let stderr = fails(
+        dir.path(),
+        &["search", "--set", "search.mutate_prob=yes", "--out", "run"],
+    );
+    assert_names(
+        &stderr,
+        &[
+            "--set search.mutate_prob=yes",
+            "search.mutate_prob: expected a number, found the text \"yes\"",
+        ],
+    );
+    assert!(!stderr.contains("f64"), "{stderr}");
 }
 
 #[test]
@@ -382,7 +427,10 @@ fn misspelt_override_key_is_named() {
             "--quiet",
         ],
     );
-    assert_names(&stderr, &["populaton_size"]);
+    assert_names(
+        &stderr,
+        &["populaton_size", "did you mean `population_size`?"],
+    );
     assert!(!dir.path().join("run").exists());
 }
 
@@ -523,16 +571,37 @@ fn accuracy_labels_other_than_0_and_1_name_the_file_and_line() {
 }
 
 #[test]
-fn csv_with_an_unsupported_feature_count_says_so() {
+fn csv_with_more_than_32_features_says_so() {
     let dir = tempfile::tempdir().unwrap();
+    let row: Vec<String> = (0..34).map(|i| i.to_string()).collect();
+    write(
+        dir.path(),
+        "wide.csv",
+        &format!("{}\n", row.join(",")).repeat(4),
+    );
+    write(dir.path(), "prog.txt", &linear_program());
+    let stderr = quick_eval(dir.path(), &["prog.txt"], "wide.csv", &[]);
+    assert_names(&stderr, &["wide.csv", "33 features", "at most 32"]);
+    // Three features are padded to four and run.
     write(
         dir.path(),
         "three.csv",
         "1,2,3,4\n2,3,4,5\n3,4,5,6\n4,5,6,7\n",
     );
-    write(dir.path(), "prog.txt", &linear_program());
-    let stderr = quick_eval(dir.path(), &["prog.txt"], "three.csv", &[]);
-    assert_names(&stderr, &["three.csv", "3 features", "2, 4, 8, 16 or 32"]);
+    let out = run_in(
+        dir.path(),
+        &[
+            "eval",
+            "prog.txt",
+            "--train",
+            "three.csv",
+            "--valid-fraction",
+            "0.5",
+            "--eval-type",
+            rms_error(),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
 #[test]

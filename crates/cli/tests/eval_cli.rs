@@ -181,3 +181,44 @@ fn quick_form_names_both_files_when_their_features_differ() {
         "{stderr}"
     );
 }
+
+#[test]
+fn set_overrides_keys_of_the_config() {
+    let one = eval_json(&["--seed", "1"]);
+    assert_eq!(one["per_task"].as_array().unwrap().len(), 1);
+    let three = eval_json(&["--seed", "1", "--set", "final_tasks.0.num_tasks=3"]);
+    let per_task = three["per_task"].as_array().unwrap();
+    assert_eq!(per_task.len(), 3);
+    // The first task is the config's own (its seeds are kept).
+    assert_eq!(per_task[0], one["per_task"][0]);
+    let other = eval_json(&["--seed", "1", "--set", "final_tasks.0.data_seeds=[19001]"]);
+    assert_ne!(other["fitness"], one["fitness"]);
+    // A key the config lacks is an error naming it and the override.
+    let out = eval(&["--set", "final_tasks.0.num_taks=3"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--set final_tasks.0.num_taks=3") && stderr.contains("num_taks"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn set_without_a_config_is_refused() {
+    let out = Command::new(BIN)
+        .args([
+            "eval",
+            "--builtin",
+            "linear",
+            "--set",
+            "search.population_size=5",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--set") && stderr.contains("--config FILE"),
+        "{stderr}"
+    );
+}

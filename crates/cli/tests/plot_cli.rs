@@ -299,3 +299,53 @@ fn a_too_small_size_is_refused() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--width"));
 }
+
+/// The apex columns of the best-changed marks of an SVG (dark triangles), in drawing order.
+fn mark_columns(svg: &str) -> Vec<i32> {
+    svg.split("<polygon")
+        .skip(1)
+        .filter(|p| p.contains("fill=\"#1E1E1E\""))
+        .map(|p| {
+            let points = p.split("points=\"").nth(1).unwrap();
+            points.split(',').next().unwrap().trim().parse().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn marks_of_a_long_run_are_thinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("long-run");
+    fs::create_dir(&run).unwrap();
+    // 3,000 reports, every one a new best.
+    let text: String = (1..=3000u64)
+        .map(|i| {
+            let best = 0.4 + 0.5 * i as f64 / 3000.0;
+            report(0, i * 100, 0.3, best, &[], Some(true))
+        })
+        .collect();
+    fs::write(run.join("progress.jsonl"), text).unwrap();
+    plot_ok(&[run.to_str().unwrap(), "--width", "800", "--height", "500"]);
+    let mut columns = mark_columns(&read(&run.join("progress.svg")));
+    // The legend's swatch is drawn last.
+    columns.pop();
+    assert!(
+        (10..=80).contains(&columns.len()),
+        "{} marks",
+        columns.len()
+    );
+    for pair in columns.windows(2) {
+        assert!(pair[1] - pair[0] >= 8, "marks at {pair:?}");
+    }
+    // The last change is always marked: where a run of that one report marks it.
+    let small = dir.path().join("short-run");
+    fs::create_dir(&small).unwrap();
+    fs::write(
+        small.join("progress.jsonl"),
+        report(0, 300_000, 0.3, 0.9, &[], Some(true)),
+    )
+    .unwrap();
+    plot_ok(&[small.to_str().unwrap(), "--width", "800", "--height", "500"]);
+    let end = mark_columns(&read(&small.join("progress.svg")))[0];
+    assert_eq!(*columns.last().unwrap(), end);
+}

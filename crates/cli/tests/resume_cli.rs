@@ -200,3 +200,48 @@ fn resume_refuses_a_folder_without_a_checkpoint_and_a_config_beside_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
 }
+
+#[test]
+fn a_run_stopped_by_sigint_writes_its_folder_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("stopped");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["search", "--seed", "4", "-q", "--threads", "1", "--out"])
+        .arg(&out);
+    for s in SETTINGS {
+        cmd.args(["--set", s]);
+    }
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first progress report comes after the Ctrl-C handler is installed.
+    let progress = out.join("progress.jsonl");
+    let started = Instant::now();
+    while std::fs::metadata(&progress).map_or(true, |m| m.len() == 0) {
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child, which has not been waited for.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let o = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        stdout.contains("Stopped early") && stdout.contains("--resume"),
+        "{stdout}"
+    );
+    let s = summary(&out);
+    assert_eq!(s["interrupted"], Value::Bool(true), "{s}");
+    assert!(out.join("best.txt").exists() && out.join("checkpoint.json").exists());
+}

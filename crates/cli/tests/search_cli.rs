@@ -458,3 +458,29 @@ fn a_run_on_data_files_repeats_and_resumes_from_any_folder() {
     search_ok(&run.join("config.toml"), &again, &[]);
     assert_eq!(read(&run.join("best.txt")), read(&again.join("best.txt")));
 }
+
+#[test]
+fn search_help_shows_examples_and_the_resuming_note() {
+    let o = Command::new(BIN)
+        .args(["search", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    let examples = help.find("Examples:").expect("an Examples section");
+    let resuming = help.find("Resuming:").expect("the resuming note");
+    assert!(examples < resuming, "{help}");
+    for example in [
+        "automl-zero search ",
+        "automl-zero search configs/",
+        "--set search.population_size=100",
+        "--threads 2",
+        "--resume runs/",
+        "--out runs/",
+    ] {
+        assert!(
+            help[examples..resuming].contains(example),
+            "{example}: {help}"
+        );
+    }
+}

@@ -9,6 +9,8 @@ use crate::tasks::TaskSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+mod words;
+
 /// The demo config (the original's run_demo.sh), embedded in the binary.
 pub const DEMO: &str = include_str!("../../../configs/demo.toml");
 
@@ -264,8 +266,13 @@ impl Config {
             origin: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         };
-        let config: Config = toml::from_str(text).map_err(|e| syntax(origin, &e))?;
+        let document = toml::de::Deserializer::parse(text).map_err(|e| syntax(origin, &e))?;
         if overrides.is_empty() {
+            let config =
+                deserialize(document, String::new).map_err(|message| ConfigError::Syntax {
+                    origin: origin.into(),
+                    message,
+                })?;
             config.check().map_err(|message| ConfigError::Invalid {
                 origin: origin.into(),
                 message,
@@ -280,22 +287,21 @@ impl Config {
             })?;
         }
         let what = format!("{origin} with --set {}", overrides.join(" --set "));
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
-            .map_err(|e| ConfigError::Syntax {
+        let hint = || {
+            overrides
+                .iter()
+                .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim()))
+                .filter_map(|k| k.split('.').next())
+                .map(|k| search_key_hint(&table, k))
+                .find(|h| !h.is_empty())
+                .unwrap_or_default()
+        };
+        let config = deserialize(toml::Value::Table(table.clone()), hint).map_err(|message| {
+            ConfigError::Syntax {
                 origin: what.clone(),
-                message: format!(
-                    "{}: {}{}",
-                    e.path(),
-                    e.inner().to_string().trim_end(),
-                    overrides
-                        .iter()
-                        .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim()))
-                        .filter_map(|k| k.split('.').next())
-                        .map(|k| search_key_hint(&table, k))
-                        .find(|h| !h.is_empty())
-                        .unwrap_or_default()
-                ),
-            })?;
+                message,
+            }
+        })?;
         config.check().map_err(|message| ConfigError::Invalid {
             origin: what,
             message,
@@ -483,6 +489,19 @@ impl Config {
             _ => None,
         }
     }
+}
+
+/// Reads a config from a TOML document or value; an error names the key's path and is said in
+/// words, with `hint()` after it (a suggestion, or empty).
+fn deserialize<'de, D>(document: D, hint: impl FnOnce() -> String) -> Result<Config, String>
+where
+    D: serde::Deserializer<'de>,
+    D::Error: std::fmt::Display,
+{
+    serde_path_to_error::deserialize(document).map_err(|e| {
+        let path = e.path().to_string();
+        words::explain(&path, &e.inner().to_string(), &hint())
+    })
 }
 
 /// A hint for a top-level key that belongs under `[search]` (`max_seconds`, say): empty unless
@@ -699,6 +718,100 @@ mod tests {
             e.contains("x.toml") && e.contains("tournament_sise") && e.contains("line"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn misspelt_keys_get_the_closest_valid_key() {
+        let file = |from: &str, to: &str| {
+            let text = DEMO.replacen(from, to, 1);
+            let e = Config::from_text(&text, "x.toml", &[]).unwrap_err();
+            e.to_string()
+        };
+        let e = file("population_size", "populaton_size");
+        assert!(e.contains("x.toml") && e.contains("line 16"), "{e}");
+        assert!(
+            e.contains("search.populaton_size: unknown key `populaton_size` (did you mean `population_size`?)"),
+            "{e}"
+        );
+        // The long list of every key goes when there is a suggestion.
+        assert!(!e.contains("tournament_size"), "{e}");
+        let e = file("max_experiments", "max_experiment");
+        assert!(
+            e.contains("line 6") && e.contains("did you mean `max_experiments`?"),
+            "{e}"
+        );
+        let e = file("num_valid_examples = 100", "num_valid_exampels = 100");
+        assert!(
+            e.contains("search_tasks[0].num_valid_exampels")
+                && e.contains("did you mean `num_valid_examples`?"),
+            "{e}"
+        );
+        let set = |o: &str| {
+            let e = Config::from_text(DEMO, "demo", &[o.to_string()]).unwrap_err();
+            e.to_string()
+        };
+        let e = set("search.populaton_size=100");
+        assert!(
+            e.contains("--set search.populaton_size=100")
+                && e.contains("did you mean `population_size`?"),
+            "{e}"
+        );
+        let e = set("search_tasks.0.num_taks=2");
+        assert!(
+            e.contains("search_tasks[0].num_taks") && e.contains("did you mean `num_tasks`?"),
+            "{e}"
+        );
+        // Nothing close: the keys are listed.
+        let e = set("search.colour=2");
+        assert!(e.contains("expected one of `strategy`"), "{e}");
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_are_said_in_words() {
+        let text = DEMO.replace("population_size = 1000", "population_size = 2.5");
+        let e = Config::from_text(&text, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 16")
+                && e.contains(
+                    "search.population_size: expected a whole number (not negative), found `2.5`"
+                ),
+            "{e}"
+        );
+        let set = |o: &str| {
+            let e = Config::from_text(DEMO, "demo", &[o.to_string()]).unwrap_err();
+            e.to_string()
+        };
+        for (o, words) in [
+            (
+                "search.mutate_prob=true",
+                "search.mutate_prob: expected a number, found `true`",
+            ),
+            (
+                "search_tasks.0.num_tasks=-3",
+                "search_tasks[0].num_tasks: expected a whole number (not negative), found `-3`",
+            ),
+            (
+                "randomize_task_seeds=1",
+                "randomize_task_seeds: expected true or false, found `1`",
+            ),
+            (
+                "search.mutations=3",
+                "search.mutations: expected a list, found `3`",
+            ),
+            (
+                "search_tasks.0.data_seeds=[-1]",
+                "search_tasks[0].data_seeds[0]: expected a whole number from 0 to 4294967295, found `-1`",
+            ),
+        ] {
+            let e = set(o);
+            assert!(e.contains(words), "{o}: {e}");
+            for rust in ["usize", "f64", "u32", "bool", "sequence"] {
+                assert!(!e.contains(rust), "{o}: {e}");
+            }
+        }
     }
 
     #[test]

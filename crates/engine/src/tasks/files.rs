@@ -475,6 +475,14 @@ fn parse_csv(bytes: &[u8], path: &Path) -> Result<Table, DataError> {
             });
         }
         match first_row {
+            // One column holding another separator: a file that does not use commas.
+            None if fields.len() == 1 && !separator_hint(fields[0]).is_empty() => {
+                return Err(DataError::Line {
+                    path: path.to_owned(),
+                    line,
+                    message: format!("found 1 column{}", separator_hint(fields[0])),
+                });
+            }
             None => first_row = Some((line, fields.len())),
             Some((first_line, expected)) if fields.len() != expected => {
                 return Err(DataError::RaggedRow {
@@ -502,6 +510,27 @@ fn parse_csv(bytes: &[u8], path: &Path) -> Result<Table, DataError> {
         names,
         lines,
     })
+}
+
+/// For the one field of a line: which other separator the file seems to use, and that columns
+/// must be separated by commas; empty when the field holds none.
+fn separator_hint(field: &str) -> String {
+    let seen = [
+        (';', "semicolons (`;`)"),
+        ('\t', "tabs"),
+        ('|', "vertical bars (`|`)"),
+    ]
+    .into_iter()
+    .map(|(c, name)| (field.matches(c).count(), name))
+    .filter(|&(count, _)| count > 0)
+    .max_by_key(|&(count, _)| count);
+    match seen {
+        Some((_, name)) => format!(
+            "; the file seems to separate its columns with {name}, but columns must be \
+             separated by commas"
+        ),
+        None => String::new(),
+    }
 }
 
 /// Parses one trimmed CSV field as a finite number.
@@ -1170,6 +1199,26 @@ mod tests {
                 .ends_with("data.csv: expected at least 2 columns (features and a label), found 1"),
             "{message}"
         );
+        assert!(!message.contains("separate"), "{message}");
+    }
+
+    #[test]
+    fn a_file_separated_by_semicolons_tabs_or_bars_is_told_to_use_commas() {
+        for (text, name) in [
+            ("x1;x2;y\n1;2;3\n4;5;6\n", "semicolons (`;`)"),
+            ("1;2;3\n4;5;6\n", "semicolons (`;`)"),
+            ("x1\tx2\ty\n1\t2\t3\n", "tabs"),
+            ("x1|x2|y\n1|2|3\n", "vertical bars (`|`)"),
+        ] {
+            let message = error_text(read_csv(text));
+            assert!(
+                message.contains("data.csv")
+                    && message.contains(": found 1 column;")
+                    && message.contains(&format!("seems to separate its columns with {name}"))
+                    && message.ends_with("columns must be separated by commas"),
+                "{text:?}: {message}"
+            );
+        }
     }
 
     #[test]
