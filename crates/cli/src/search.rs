@@ -241,6 +241,8 @@ fn start(args: &SearchArgs) -> Result<Start> {
     ] {
         resolve_dataset_paths(specs, key, &base_dir, args.data_dir.as_deref())?;
     }
+    // A program file of the initial population, like the data files.
+    config.search.initial_population.resolve(&base_dir);
     let out = args
         .out
         .clone()

@@ -1,6 +1,6 @@
 //! Regularized evolution (SPEC 10) and random search over one experiment's search tasks.
 
-use crate::builtins::{Builtin, Generator};
+use crate::builtins::{Builtin, Generator, Start};
 use crate::config::{SearchConfig, Strategy};
 use crate::evaluation::{Evaluator, EvaluatorState};
 use crate::migration::{Exchange, LocalRing, Migrant};
@@ -297,6 +297,7 @@ pub struct Search<'a, const F: usize> {
     config: &'a SearchConfig,
     mutator: Mutator,
     generator: Generator,
+    start: Start,
     /// The evaluator of the search tasks.
     pub evaluator: Evaluator<F>,
     /// The islands (one unless `islands` says more).
@@ -322,11 +323,13 @@ pub struct Search<'a, const F: usize> {
 }
 
 impl<'a, const F: usize> Search<'a, F> {
-    /// A search with its evaluator and random stream; islands talk through a local ring.
+    /// A search with its evaluator and random stream, its population started from `start`;
+    /// islands talk through a local ring.
     pub fn new(
         config: &'a SearchConfig,
         mutator: Mutator,
         generator: Generator,
+        start: Start,
         evaluator: Evaluator<F>,
         mut rng: Rng,
     ) -> Self {
@@ -350,6 +353,7 @@ impl<'a, const F: usize> Search<'a, F> {
             config,
             mutator,
             generator,
+            start,
             evaluator,
             islands,
             individuals: 0,
@@ -467,13 +471,14 @@ impl<'a, const F: usize> Search<'a, F> {
             &self.mutator,
             &self.slots,
         );
+        let start = &self.start;
         let make = |i: usize, out: &mut Algorithm| {
             let (k, filling, seed) = slots[i];
             let mut rng = Rng::new(seed, salt::CHILD);
             let pop = &islands[k].population;
             if filling {
                 *out = generator
-                    .build(config.initial_population, &mut rng)
+                    .start(start, &mut rng)
                     .expect("memory checked when the search started");
             } else {
                 match config.strategy {

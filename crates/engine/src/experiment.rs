@@ -1,12 +1,12 @@
 //! The experiment driver (SPEC 11.3): search on T_search, select on T_select, score on T_final.
 
-use crate::builtins::{Builtin, Generator};
-use crate::config::{Config, Strategy};
+use crate::builtins::{Builtin, Generator, Start};
+use crate::config::{Config, InitialPopulation, Strategy};
 use crate::evaluation::{Cost, EvalSettings, Evaluator, FecStats, TrainBudget, Workers};
 use crate::evolution::{IslandProgress, Limits, Progress, Search, SearchState, StopReason};
 use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
-use crate::program::Algorithm;
+use crate::program::{Algorithm, parse_file};
 use crate::rng::{Rng, salt};
 use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds};
 use crate::with_features;
@@ -291,16 +291,31 @@ pub fn run(
         _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
-fn check_generator(config: &Config, generator: &Generator) -> Result<(), RunError> {
+/// What a config's population starts from: its built-in, or the program of its file (a path
+/// under `base_dir`) read and checked against the memory sizes; checked to build.
+pub fn initial_start(
+    config: &Config,
+    base_dir: &Path,
+    generator: &Generator,
+) -> Result<Start, RunError> {
+    let error = |e: &dyn std::fmt::Display| RunError(format!("search.initial_population: {e}"));
+    let start = match &config.search.initial_population {
+        InitialPopulation::Builtin(which) => Start::Builtin(*which),
+        InitialPopulation::File { file } => {
+            let program =
+                parse_file(&base_dir.join(file), &config.memory).map_err(|e| error(&e))?;
+            Start::Program(program)
+        }
+    };
     generator
-        .build(config.search.initial_population, &mut Rng::new(0, 0))
-        .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
+        .start(&start, &mut Rng::new(0, 0))
+        .map_err(|e| error(&e))?;
     if config.search.strategy == Strategy::Random {
         generator
             .build(Builtin::Random, &mut Rng::new(0, 0))
             .map_err(|e| RunError(format!("search.strategy: {e}")))?;
     }
-    Ok(())
+    Ok(start)
 }
 
 /// What a run keeps at hand for every experiment.
@@ -311,6 +326,7 @@ struct Ctx<'a> {
     settings: EvalSettings,
     plain: EvalSettings,
     generator: Generator,
+    start: Start,
     deadline: Option<Instant>,
 }
 
@@ -500,6 +516,7 @@ impl Driver {
             &config.search,
             mutator(config),
             ctx.generator.clone(),
+            ctx.start.clone(),
             evaluator,
             search_rng,
         );
@@ -701,7 +718,7 @@ fn run_for<const F: usize>(
         .checked_sub(Duration::from_secs_f64(elapsed_before))
         .unwrap_or_else(Instant::now);
     let generator = generator(config);
-    check_generator(config, &generator)?;
+    let start = initial_start(config, base_dir, &generator)?;
     let ctx = Ctx {
         config,
         base_dir,
@@ -709,7 +726,11 @@ fn run_for<const F: usize>(
         settings: search_settings(config)?,
         plain: EvalSettings::plain(config.memory, config.search.max_abs_error),
         generator,
-        deadline: (config.search.max_seconds).map(|s| started + Duration::from_secs_f64(s)),
+        start,
+        deadline: config
+            .search
+            .max_seconds
+            .map(|s| started + Duration::from_secs_f64(s)),
     };
     let mut d = Driver::new(config, started, resume.as_mut());
     loop {
@@ -791,16 +812,15 @@ fn bench_for<const F: usize>(
 ) -> Result<BenchRun, RunError> {
     let settings = search_settings(config)?;
     let generator = generator(config);
-    generator
-        .build(config.search.initial_population, &mut Rng::new(0, 0))
-        .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
+    let start = initial_start(config, base_dir, &generator)?;
     let tasks = build_tasks::<F>(&config.search_tasks, "search_tasks", base_dir)
         .map_err(|e| RunError(e.to_string()))?;
     check_fec_fits(&tasks, &settings)?;
     let evaluator = Evaluator::with_workers(tasks, settings, workers.clone());
     let rng = Rng::new(seed, salt::SEARCH);
     let started = Instant::now();
-    let mut search = Search::new(&config.search, mutator(config), generator, evaluator, rng);
+    let mutator = mutator(config);
+    let mut search = Search::new(&config.search, mutator, generator, start, evaluator, rng);
     let limits = Limits {
         max_individuals: Some(individuals),
         max_train_steps: None,
@@ -840,10 +860,12 @@ mod tests {
     fn search_of(config: &Config) -> Search<'_, 4> {
         let tasks = build_tasks::<4>(&config.search_tasks, "search_tasks", Path::new(".")).unwrap();
         let evaluator = Evaluator::new(tasks, search_settings(config).unwrap());
+        let start = initial_start(config, Path::new("."), &generator(config)).unwrap();
         Search::new(
             &config.search,
             mutator(config),
             generator(config),
+            start,
             evaluator,
             Rng::new(1, salt::SEARCH),
         )
