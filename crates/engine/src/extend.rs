@@ -7,7 +7,7 @@
 //! The run carries on from its last checkpoint: a run that ended wrote one holding the state as
 //! its last search stopped (see `experiment::run`). That search is restored and checked against
 //! the new limits: if they let it go on (a global limit, time or training steps, or an
-//! interruption stopped it; or, in the run's first experiment, `max_individuals` or the
+//! interruption stopped it; or `max_individuals`, in the run's first experiment; or the
 //! sufficient fitness), it goes on; otherwise it stops at once, its candidate is selected again
 //! (the same draws, the same result), and new experiments start if `max_experiments` and
 //! `sufficient_fitness` allow.
