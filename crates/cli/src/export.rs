@@ -8,7 +8,7 @@ use automl_zero_engine::program::parse_file;
 use automl_zero_engine::simplify::{Simplified, annotate, simplify};
 use automl_zero_engine::tasks::EvalType;
 use clap::{Args, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The languages `--to` accepts.
 #[derive(Clone, Copy, ValueEnum)]
@@ -22,7 +22,7 @@ enum To {
 /// Arguments of `export`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  automl-zero export runs/demo/best.txt --to python -o model.py\n  automl-zero export best.txt --to rust --features 8 --simplify -o model.rs"
+    after_help = "Examples:\n  automl-zero export runs/demo/best.txt --to python -o model.py   # uses runs/demo/config.toml\n  automl-zero export best.txt --to rust --features 8 --simplify -o model.rs"
 )]
 pub struct ExportArgs {
     /// The program file (readable text, or JSON if it ends in .json).
@@ -36,41 +36,64 @@ pub struct ExportArgs {
     features: Option<usize>,
     /// A config whose memory sizes read the program and whose search tasks give F and, when
     /// they are classification tasks, turn the model's `accuracy` (sigmoid) setting on by default.
+    /// Without it, a `config.toml` in the program's folder (a run folder's) is used.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Do not use the config.toml in the program's folder.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
     /// Simplify the program first (see `automl-zero simplify`).
     #[arg(long)]
     simplify: bool,
     /// The default seed of the module's random ops.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Scalar memory size the program is read with (without --config).
-    #[arg(long, default_value_t = 20, conflicts_with = "config")]
-    scalars: u16,
-    /// Vector memory size the program is read with (without --config).
-    #[arg(long, default_value_t = 20, conflicts_with = "config")]
-    vectors: u16,
-    /// Matrix memory size the program is read with (without --config).
-    #[arg(long, default_value_t = 20, conflicts_with = "config")]
-    matrices: u16,
+    /// Scalar memory size the program is read with, without a config [default: 20]; any of
+    /// the three sizes also leaves the config.toml in the program's folder unused.
+    #[arg(long, conflicts_with = "config")]
+    scalars: Option<u16>,
+    /// Vector memory size the program is read with, without a config [default: 20].
+    #[arg(long, conflicts_with = "config")]
+    vectors: Option<u16>,
+    /// Matrix memory size the program is read with, without a config [default: 20].
+    #[arg(long, conflicts_with = "config")]
+    matrices: Option<u16>,
     /// Write the module to this file instead of printing it.
     #[arg(long, short)]
     output: Option<PathBuf>,
 }
 
+/// The config `export` reads: `--config`, else the `config.toml` in the program's folder (a
+/// run's), unless `--no-config` or a memory size flag says otherwise.
+fn config_of(args: &ExportArgs) -> Result<Option<Config>> {
+    if let Some(path) = &args.config {
+        return Ok(Some(Config::load(path, &[])?.0));
+    }
+    let sizes_given = args.scalars.or(args.vectors).or(args.matrices).is_some();
+    let folder = args.program.parent().unwrap_or(Path::new(""));
+    let beside = folder.join("config.toml");
+    if args.no_config || sizes_given || !beside.is_file() {
+        return Ok(None);
+    }
+    eprintln!("using {}", beside.display());
+    let (config, _) = Config::load(&beside, &[]).map_err(|e| {
+        anyhow::anyhow!("{e}\n(the config.toml beside the program; --no-config does without it)")
+    })?;
+    Ok(Some(config))
+}
+
 /// Runs `export`.
 pub fn run(args: ExportArgs) -> Result<()> {
-    let (sizes, config_features, accuracy) = match &args.config {
-        Some(path) => {
-            let (config, _) = Config::load(path, &[])?;
+    let (sizes, config_features, accuracy) = match config_of(&args)? {
+        Some(config) => {
             let features = config.search_tasks.first().map(|t| t.features_size);
             (config.memory, features, accuracy_tasks(&config))
         }
         None => {
             let sizes = MemorySizes {
-                scalars: args.scalars,
-                vectors: args.vectors,
-                matrices: args.matrices,
+                scalars: args.scalars.unwrap_or(20),
+                vectors: args.vectors.unwrap_or(20),
+                matrices: args.matrices.unwrap_or(20),
             };
             sizes.check().map_err(anyhow::Error::msg)?;
             (sizes, None, false)

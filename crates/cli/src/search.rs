@@ -10,10 +10,11 @@ use automl_zero_engine::evolution::Progress;
 use automl_zero_engine::experiment::{
     self, ExperimentResult, Observer, RunOptions, RunState, seed_from_clock,
 };
+use automl_zero_engine::extend;
 use automl_zero_engine::program::Algorithm;
 use automl_zero_engine::tasks::resolve_dataset_paths;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,12 +28,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
   automl-zero search configs/nonlinear.toml --threads 2 --seed 1
   automl-zero search configs/linear.toml --out runs/linear
   automl-zero search --resume runs/linear
+  automl-zero search --resume runs/linear --set search.max_seconds=600
 
 Resuming: a run writes checkpoint.json into its folder every \
-checkpoint_every_seconds (default 60) and when stopped by Ctrl-C or SIGTERM (which then \
-writes the run folder with the best found so far and exits with status 130); \
-`automl-zero search --resume RUN_DIR` carries it on to exactly the result of a run never stopped \
-(give a checkpoint file instead of the folder to resume from checkpoint.prev.json).")]
+checkpoint_every_seconds (default 60), when it ends, and when stopped by Ctrl-C or SIGTERM \
+(which then writes the run folder with the best found so far and exits with status 130); \
+`automl-zero search --resume RUN_DIR` carries a stopped run on to exactly the result of a run \
+never stopped (give a checkpoint file instead of the folder to resume from \
+checkpoint.prev.json).
+
+Extending: `--resume RUN_DIR --set KEY=VALUE` carries a stopped or \
+finished run on with new limits (search.max_seconds, search.max_train_steps, \
+search.max_individuals, max_experiments, sufficient_fitness, search.stop_at_sufficient_fitness): \
+a search stopped by a limit it now lifts goes on, and new experiments start if max_experiments \
+or sufficient_fitness allow. It ends exactly as a run started with those limits (limits that \
+the run so far contradicts, and any other key, are refused with the reason).")]
 pub struct SearchArgs {
     /// The experiment config (TOML). Without one, the embedded demo (configs/demo.toml) runs.
     config: Option<PathBuf>,
@@ -44,7 +54,8 @@ pub struct SearchArgs {
     /// input before it had anything to keep is removed.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Override a config key, e.g. --set search.population_size=100 (repeatable).
+    /// Override a config key, e.g. --set search.population_size=100 (repeatable); with
+    /// --resume, a new limit of the run (see below).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
     /// Print only the final result.
@@ -58,8 +69,8 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Carry on a stopped run from its folder's checkpoint (or from a checkpoint file); a run
-    /// whose summary.json says it finished is refused.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "seed", "out", "overrides", "data_dir"])]
+    /// whose summary.json says it finished carries on only with a raised limit (--set).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "seed", "out", "data_dir"])]
     resume: Option<PathBuf>,
 }
 
@@ -120,36 +131,97 @@ impl Observer for Reporter {
     }
 }
 
+/// What a search starts from.
+struct Start {
+    config: Config,
+    /// The folder relative paths start from.
+    base_dir: PathBuf,
+    /// The run folder.
+    out: PathBuf,
+    /// The state of a resumed run.
+    resume: Option<RunState>,
+    /// Whether `--set` gave a resumed run new limits.
+    extended: bool,
+}
+
+/// Reads the checkpoint of a run to carry on, and applies new limits from `--set`.
+fn resume(path: &Path, overrides: &[String]) -> Result<Start> {
+    let file = checkpoint::locate(path);
+    let dir = file
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let finished = crate::run_dir::finished(&dir);
+    if let Some(reason) = &finished
+        && overrides.is_empty()
+    {
+        anyhow::bail!(
+            "cannot resume: the run in {} finished (stop reason: {reason}; see its \
+             summary.json); to carry it on, raise a limit, e.g. `automl-zero search --resume {} \
+             --set search.max_seconds=600` (the limits: {})",
+            dir.display(),
+            dir.display(),
+            extend::LIMIT_KEYS.join(", ")
+        );
+    }
+    let c = checkpoint::read(&file).map_err(|e| unreadable(e, &file, &dir, finished.is_some()))?;
+    // Data paths were made absolute when the run started, so that they read the same files
+    // from any folder.
+    let mut start = Start {
+        config: c.config,
+        base_dir: PathBuf::from("."),
+        out: dir,
+        resume: Some(c.state),
+        extended: !overrides.is_empty(),
+    };
+    if overrides.is_empty() {
+        return Ok(start);
+    }
+    let origin = format!("the run's config (in {})", file.display());
+    let config = extend::with_limits(&start.config, &origin, overrides)?;
+    let state = start.resume.as_ref().expect("a resumed run has a state");
+    extend::check(&start.config, &config, state)
+        .map_err(|e| anyhow::anyhow!("cannot carry the run on with this limit: {e}"))?;
+    if let Some(reason) = finished
+        && config == start.config
+    {
+        anyhow::bail!(
+            "the run in {} finished with these limits (stop reason: {reason}): raise one to \
+             carry it on",
+            start.out.display()
+        );
+    }
+    start.config = config;
+    Ok(start)
+}
+
+/// The error of a checkpoint that cannot be read, with the way out.
+fn unreadable(
+    e: checkpoint::CheckpointError,
+    file: &Path,
+    dir: &Path,
+    finished: bool,
+) -> anyhow::Error {
+    let previous = dir.join(checkpoint::PREVIOUS);
+    let hint = if file.file_name() != previous.file_name() && previous.exists() {
+        format!(
+            "\nThe previous checkpoint is still there: automl-zero search --resume {}",
+            previous.display()
+        )
+    } else if finished {
+        "\n(A run that finished before this version kept no final checkpoint: run its \
+         config.toml again with the larger limit.)"
+            .to_string()
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!("cannot resume: {e}{hint}")
+}
+
 /// Reads the config of a new run, or the checkpoint of a resumed one.
-fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState>)> {
+fn start(args: &SearchArgs) -> Result<Start> {
     if let Some(path) = &args.resume {
-        let file = checkpoint::locate(path);
-        let dir = file
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        if let Some(reason) = crate::run_dir::finished(&dir) {
-            anyhow::bail!(
-                "cannot resume: the run in {} finished (stop reason: {reason}; see its \
-                 summary.json); to search longer, run its config.toml again with a larger limit",
-                dir.display()
-            );
-        }
-        let c = checkpoint::read(&file).map_err(|e| {
-            let previous = dir.join(checkpoint::PREVIOUS);
-            let hint = if file.file_name() != previous.file_name() && previous.exists() {
-                format!(
-                    "\nThe previous checkpoint is still there: automl-zero search --resume {}",
-                    previous.display()
-                )
-            } else {
-                String::new()
-            };
-            anyhow::anyhow!("cannot resume: {e}{hint}")
-        })?;
-        // Data paths were made absolute when the run started, so that they read the same
-        // files from any folder.
-        return Ok((c.config, PathBuf::from("."), dir, Some(c.state)));
+        return resume(path, &args.overrides);
     }
     let (mut config, base_dir) = match &args.config {
         Some(path) => Config::load(path, &args.overrides)?,
@@ -180,17 +252,47 @@ fn start(args: &SearchArgs) -> Result<(Config, PathBuf, PathBuf, Option<RunState
     ] {
         resolve_dataset_paths(specs, key, &base_dir, args.data_dir.as_deref())?;
     }
+    // A program file of the initial population, like the data files.
+    config.search.initial_population.resolve(&base_dir);
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_path(config.random_seed));
-    Ok((config, base_dir, out, None))
+    Ok(Start {
+        config,
+        base_dir,
+        out,
+        resume: None,
+        extended: false,
+    })
+}
+
+/// Records a resumed run's new limits in its folder before it goes on: the checkpoint (so that
+/// a kill resumes under them), `config.toml`, and no `summary.json` until the run ends again.
+fn keep_limits(dir: &RunDir, config: &Config, state: &RunState) -> Result<()> {
+    let checkpoint = Checkpoint {
+        config: config.clone(),
+        state: state.clone(),
+    };
+    checkpoint::write(&dir.path, &checkpoint)?;
+    dir.write("config.toml", &config.to_toml())?;
+    match std::fs::remove_file(dir.path.join("summary.json")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e)
+            .with_context(|| format!("cannot remove {}", dir.path.join("summary.json").display())),
+        _ => Ok(()),
+    }
 }
 
 /// Runs `search`; a run stopped by Ctrl-C or SIGTERM writes its folder and exits with
 /// [`crate::INTERRUPTED`].
 pub fn run(args: SearchArgs) -> Result<ExitCode> {
-    let (config, base_dir, out, resume) = start(&args)?;
+    let Start {
+        config,
+        base_dir,
+        out,
+        resume,
+        extended,
+    } = start(&args)?;
     let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
     let fresh = resume.is_none();
     let dir = match &resume {
@@ -198,6 +300,9 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             let (dir, warning) = RunDir::reopen(out.clone(), state.progress_reports)?;
             if let Some(w) = warning {
                 eprintln!("{w}");
+            }
+            if extended {
+                keep_limits(&dir, &config, state)?;
             }
             dir
         }
@@ -214,6 +319,12 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         dir.best_reported(),
     );
     display.message(&format!("Random seed = {}", config.random_seed));
+    if extended {
+        display.message(&format!(
+            "Carrying the run on with {}",
+            args.overrides.join(", ")
+        ));
+    }
     display.message(&format!(
         "Run folder: {} ({} thread{})",
         out.display(),

@@ -484,3 +484,118 @@ fn search_help_shows_examples_and_the_resuming_note() {
         );
     }
 }
+
+/// Linear regression by gradient descent in the small config's memory.
+const LINEAR: &str = "\
+def Setup():
+  s2 = 0.01
+def Predict():
+  s1 = dot(v0, v1)
+def Learn():
+  s3 = s0 - s1
+  s3 = s2 * s3
+  v2 = s3 * v0
+  v1 = v1 + v2
+";
+
+#[test]
+fn a_search_starts_from_a_program_file_relative_to_its_config() {
+    let (dir, _) = setup();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("programs")).unwrap();
+    std::fs::write(project.join("programs/linear.txt"), LINEAR).unwrap();
+    let warm = SMALL.replace(
+        "initial_population = \"random\"",
+        "initial_population = { file = \"programs/linear.txt\" }",
+    );
+    std::fs::write(project.join("warm.toml"), &warm).unwrap();
+    // Started from elsewhere: the file is found beside the config.
+    let run = dir.path().join("run");
+    search_ok(
+        &project.join("warm.toml"),
+        &run,
+        &["--set", "search.progress_every=20"],
+    );
+    // Every initial member is the program: the first report (the population just filled)
+    // has one fitness.
+    let first: Value =
+        serde_json::from_str(read(&run.join("progress.jsonl")).lines().next().unwrap()).unwrap();
+    assert_eq!(first["individuals"], 20);
+    assert_eq!(first["stdev"], 0.0, "{first}");
+    // The run folder's config names the file by its absolute path: it repeats the run from
+    // any folder, and a finished run is extended with it.
+    let saved = read(&run.join("config.toml"));
+    let absolute = project.join("programs/linear.txt").canonicalize().unwrap();
+    assert!(
+        saved.contains(&format!("file = {:?}", absolute.display().to_string())),
+        "{saved}"
+    );
+    let again = dir.path().join("again");
+    search_ok(
+        &run.join("config.toml"),
+        &again,
+        &["--set", "search.progress_every=20"],
+    );
+    assert_eq!(read(&run.join("best.txt")), read(&again.join("best.txt")));
+    let o = Command::new(BIN)
+        .args(["search", "-q", "--resume"])
+        .arg(&again)
+        .args(["--set", "search.max_individuals=400"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&again)["individuals"], 400);
+    // A run's best.json starts a search too.
+    let json = dir.path().join("json");
+    let from_json = format!(
+        "search.initial_population={{file={:?}}}",
+        run.join("best.json").display().to_string()
+    );
+    search_ok(&project.join("warm.toml"), &json, &["--set", &from_json]);
+}
+
+#[test]
+fn a_bad_initial_program_file_is_named_with_the_key() {
+    let (dir, config) = setup();
+    let programs = [
+        ("missing.txt", None, "cannot read the program file"),
+        (
+            "typo.txt",
+            Some("def Setup():\n  s2 = 0.01\ndef Predict():\n  s1 = dat(v0, v1)\n"),
+            "line 4",
+        ),
+        ("beyond.txt", Some("def Setup():\n  s9 = 0.01\n"), "line 2"),
+    ];
+    for (name, text, what) in programs {
+        if let Some(text) = text {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let out = dir.path().join(name.replace(".txt", ""));
+        let set = format!("search.initial_population={{ file = \"{name}\" }}");
+        let o = search(&config, &out, &["--set", &set]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("search.initial_population: ")
+                && stderr.contains(name)
+                && stderr.contains(what),
+            "{stderr}"
+        );
+        assert!(
+            !out.exists(),
+            "a run that fails as it starts leaves no folder"
+        );
+    }
+    // Neither a name nor a file.
+    let o = search(
+        &config,
+        &dir.path().join("x"),
+        &["--set", "search.initial_population={ path = \"a.txt\" }"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("search.initial_population") && stderr.contains("{ file = "),
+        "{stderr}"
+    );
+}

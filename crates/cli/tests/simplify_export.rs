@@ -234,3 +234,81 @@ fn a_search_writes_the_simplified_program_and_a_python_module() {
         "{best}\n{simplified}"
     );
 }
+
+#[test]
+fn export_uses_the_config_of_the_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    // A classification search: labels 0 or 1 from the first feature.
+    let mut csv = String::new();
+    for i in 0..40 {
+        let x = [(i % 10) as f64 / 10.0, 1.0, -0.5, (i % 7) as f64];
+        csv += &format!(
+            "{},{},{},{},{}\n",
+            x[0],
+            x[1],
+            x[2],
+            x[3],
+            u8::from(x[0] > 0.45)
+        );
+    }
+    std::fs::write(dir.path().join("data.csv"), csv).unwrap();
+    let classify = CONFIG.split("[[search_tasks]]").next().unwrap().to_string()
+        + "[[search_tasks]]\nkind = \"files\"\nfeatures_size = 4\ntrain_file = \"data.csv\"\nvalid_fraction = 0.25\neval_type = \"accuracy\"\n";
+    std::fs::write(dir.path().join("classify.toml"), classify).unwrap();
+    std::fs::write(dir.path().join("c.toml"), CONFIG).unwrap();
+    stdout(&run(
+        dir.path(),
+        &["search", "classify.toml", "--out", "run", "--quiet"],
+    ));
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "run/best.txt"];
+        args.extend(extra);
+        let o = run(dir.path(), &args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        (stdout(&o), err)
+    };
+    // Without --config: the run's config.toml, said on stderr; the sigmoid is on.
+    for (to, on) in [("python", "accuracy=True):"), ("rust", "accuracy: true,")] {
+        let (module, err) = export(&["--to", to]);
+        assert!(err.contains("using run/config.toml"), "{err}");
+        assert!(module.contains(on), "{module}");
+    }
+    let (module, _) = export(&["--to", "python", "-o", "m.py"]);
+    assert!(module.is_empty());
+    let py = std::fs::read_to_string(dir.path().join("m.py")).unwrap();
+    assert!(
+        py.contains("FEATURES = 4 ") && py.contains("accuracy=True):"),
+        "{py}"
+    );
+    let check = "import numpy as np, m\nmodel = m.Model()\nassert model.accuracy\nmodel.setup()\n\
+                 x = np.array([0.9, 1.0, -0.5, 3.0])\nmodel.predict(x)\nmodel.learn(x, 1.0)\nprint('ok')";
+    let o = Command::new("python3")
+        .args(["-c", check])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).trim(), "ok");
+    // --no-config: default memory, no sigmoid, nothing said.
+    let (module, err) = export(&["--to", "python", "--no-config"]);
+    assert!(!err.contains("using"), "{err}");
+    assert!(module.contains("accuracy=False):"), "{module}");
+    // A memory size flag does without it too.
+    let (module, err) = export(&["--to", "python", "--scalars", "8"]);
+    assert!(
+        !err.contains("using") && module.contains("accuracy=False):"),
+        "{err}"
+    );
+    // --config comes first.
+    let (module, err) = export(&["--to", "python", "--config", "c.toml"]);
+    assert!(!err.contains("using"), "{err}");
+    assert!(module.contains("accuracy=False):"), "{module}");
+    // A broken config.toml beside the program is an error naming it, with the way out.
+    std::fs::write(dir.path().join("run/config.toml"), "nonsense = [").unwrap();
+    let o = run(dir.path(), &["export", "run/best.txt", "--to", "python"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("run/config.toml") && err.contains("--no-config"),
+        "{err}"
+    );
+}

@@ -77,6 +77,15 @@ impl Builtin {
     }
 }
 
+/// What an initial population is made of: a built-in, or copies of one program.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// The built-in (random algorithms for `random`).
+    Builtin(Builtin),
+    /// Copies of this program (read from `search.initial_population`'s file).
+    Program(Algorithm),
+}
+
 /// What a generator needs to build algorithms: memory sizes, initial sizes and allowed ops.
 #[derive(Debug, Clone, Default)]
 pub struct Generator {
@@ -119,6 +128,19 @@ impl Generator {
             self.randomize(&mut a, rng);
         }
         Ok(a)
+    }
+
+    /// An initial member: the built-in built, or the program, padded with no-ops to the initial
+    /// sizes.
+    pub fn start(&self, start: &Start, rng: &mut Rng) -> Result<Algorithm, String> {
+        match start {
+            Start::Builtin(which) => self.build(*which, rng),
+            Start::Program(program) => {
+                let mut a = program.clone();
+                a.pad(self.size_init);
+                Ok(a)
+            }
+        }
     }
 
     /// Replaces every instruction of each component that has allowed ops with a random one.

@@ -59,9 +59,9 @@ pub struct SearchConfig {
     pub population_size: usize,
     /// Individuals drawn (with replacement) per tournament.
     pub tournament_size: usize,
-    /// The algorithm the population starts from.
+    /// The algorithm the population starts from: a built-in, or a program file.
     #[serde(default = "default_init")]
-    pub initial_population: Builtin,
+    pub initial_population: InitialPopulation,
     /// Probability that a child is mutated (else it is a copy of its parent).
     #[serde(default = "default_mutate_prob")]
     pub mutate_prob: f64,
@@ -134,6 +134,60 @@ impl SearchConfig {
     }
 }
 
+/// What the population starts from (`search.initial_population`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "RawInitial")]
+pub enum InitialPopulation {
+    /// A built-in, by name (`"no_op"`, `"random"`, ...): copies of it (random algorithms for
+    /// `random`).
+    Builtin(Builtin),
+    /// `{ file = "best.txt" }`: copies of the program in a file (readable text, or JSON when
+    /// the name ends in `.json`), relative to the config's folder.
+    File {
+        /// The program file.
+        file: PathBuf,
+    },
+}
+
+impl InitialPopulation {
+    /// Makes a program file's path absolute under `base_dir` (the config's folder), so that a
+    /// config written out later reads the same file from anywhere.
+    pub fn resolve(&mut self, base_dir: &Path) {
+        if let InitialPopulation::File { file } = self {
+            let joined = base_dir.join(&*file);
+            *file = std::path::absolute(&joined).unwrap_or(joined);
+        }
+    }
+}
+
+/// `search.initial_population` as written: a name, or a table naming a file.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a built-in's name (\"no_op\", \"random\", ...) or { file = \"program.txt\" }"
+)]
+enum RawInitial {
+    Name(String),
+    File(ProgramFile),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramFile {
+    file: PathBuf,
+}
+
+impl TryFrom<RawInitial> for InitialPopulation {
+    type Error = String;
+
+    fn try_from(raw: RawInitial) -> Result<Self, String> {
+        match raw {
+            RawInitial::Name(name) => Builtin::from_name(&name).map(InitialPopulation::Builtin),
+            RawInitial::File(p) => Ok(InitialPopulation::File { file: p.file }),
+        }
+    }
+}
+
 /// The search strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -180,8 +234,8 @@ fn one() -> u64 {
 fn yes() -> bool {
     true
 }
-fn default_init() -> Builtin {
-    Builtin::NoOp
+fn default_init() -> InitialPopulation {
+    InitialPopulation::Builtin(Builtin::NoOp)
 }
 fn default_mutate_prob() -> f64 {
     0.9
@@ -425,7 +479,8 @@ impl Config {
                 max <= MAX_COMPONENT_SIZE,
                 &format!("must be at most {MAX_COMPONENT_SIZE}"),
             )?;
-            if c.size_init > 0 && c.ops.is_empty() && s.initial_population == Builtin::Random {
+            let random = InitialPopulation::Builtin(Builtin::Random);
+            if c.size_init > 0 && c.ops.is_empty() && s.initial_population == random {
                 return Err(format!(
                     "search.{name}.ops: a random initial population needs ops for every component with size_init > 0"
                 ));
@@ -812,6 +867,44 @@ mod tests {
                 assert!(!e.contains(rust), "{o}: {e}");
             }
         }
+    }
+
+    #[test]
+    fn the_initial_population_is_a_builtin_or_a_program_file() {
+        let set =
+            |v: &str| Config::from_text(DEMO, "demo", &[format!("search.initial_population={v}")]);
+        let c = set("neural_net").unwrap();
+        assert_eq!(
+            c.search.initial_population,
+            InitialPopulation::Builtin(Builtin::NeuralNet)
+        );
+        let mut c = set("{ file = \"runs/x/best.txt\" }").unwrap();
+        let file = InitialPopulation::File {
+            file: PathBuf::from("runs/x/best.txt"),
+        };
+        assert_eq!(c.search.initial_population, file);
+        // Made absolute under the config's folder, and written back as it reads.
+        c.search.initial_population.resolve(Path::new("/project"));
+        let file = InitialPopulation::File {
+            file: PathBuf::from("/project/runs/x/best.txt"),
+        };
+        assert_eq!(c.search.initial_population, file);
+        let back = Config::from_text(&c.to_toml(), "back", &[]).unwrap();
+        assert_eq!(back, c);
+        let json: Config = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(json, c);
+        for bad in ["{ path = \"a.txt\" }", "{ file = \"a.txt\", x = 1 }", "3"] {
+            let e = set(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("search.initial_population") && e.contains("{ file = "),
+                "{e}"
+            );
+        }
+        let e = set("neural_nett").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown built-in algorithm `neural_nett`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Regularized evolution (SPEC 10) and random search over one experiment's search tasks.
 
-use crate::builtins::{Builtin, Generator};
+use crate::builtins::{Builtin, Generator, Start};
 use crate::config::{SearchConfig, Strategy};
 use crate::evaluation::{Evaluator, EvaluatorState};
 use crate::migration::{Exchange, LocalRing, Migrant};
@@ -285,6 +285,10 @@ pub struct SearchState {
     pub migrations: u64,
     /// The evaluator's caches and counters.
     pub evaluator: EvaluatorState,
+    /// The best fitness of the last round, if it evolved (did not fill the population): the
+    /// search stops on it when it exceeds the sufficient fitness, also once restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_round_best: Option<f64>,
 }
 
 /// One search over the search tasks: islands of regularized evolution (or random search)
@@ -293,6 +297,7 @@ pub struct Search<'a, const F: usize> {
     config: &'a SearchConfig,
     mutator: Mutator,
     generator: Generator,
+    start: Start,
     /// The evaluator of the search tasks.
     pub evaluator: Evaluator<F>,
     /// The islands (one unless `islands` says more).
@@ -303,6 +308,8 @@ pub struct Search<'a, const F: usize> {
     pub best_ever: Option<(Algorithm, f64)>,
     /// Individuals stopped by a hurdle.
     pub stopped_at_hurdles: u64,
+    /// The best fitness of the last round, if it did not fill the population.
+    last_round_best: Option<f64>,
     hurdles: Option<Hurdles>,
     exchange: Box<dyn Exchange>,
     next_migration: u64,
@@ -316,11 +323,13 @@ pub struct Search<'a, const F: usize> {
 }
 
 impl<'a, const F: usize> Search<'a, F> {
-    /// A search with its evaluator and random stream; islands talk through a local ring.
+    /// A search with its evaluator and random stream, its population started from `start`;
+    /// islands talk through a local ring.
     pub fn new(
         config: &'a SearchConfig,
         mutator: Mutator,
         generator: Generator,
+        start: Start,
         evaluator: Evaluator<F>,
         mut rng: Rng,
     ) -> Self {
@@ -344,11 +353,13 @@ impl<'a, const F: usize> Search<'a, F> {
             config,
             mutator,
             generator,
+            start,
             evaluator,
             islands,
             individuals: 0,
             best_ever: None,
             stopped_at_hurdles: 0,
+            last_round_best: None,
             hurdles,
             exchange: Box::new(LocalRing),
             next_migration: config.migrate_every,
@@ -380,6 +391,7 @@ impl<'a, const F: usize> Search<'a, F> {
             next_migration: self.next_migration,
             migrations: self.migrations,
             evaluator: self.evaluator.state(),
+            last_round_best: self.last_round_best,
         }
     }
 
@@ -406,6 +418,7 @@ impl<'a, const F: usize> Search<'a, F> {
         self.stopped_at_hurdles = state.stopped_at_hurdles;
         self.next_migration = state.next_migration;
         self.migrations = state.migrations;
+        self.last_round_best = state.last_round_best;
         self.evaluator.restore(&state.evaluator);
         Ok(())
     }
@@ -458,13 +471,14 @@ impl<'a, const F: usize> Search<'a, F> {
             &self.mutator,
             &self.slots,
         );
+        let start = &self.start;
         let make = |i: usize, out: &mut Algorithm| {
             let (k, filling, seed) = slots[i];
             let mut rng = Rng::new(seed, salt::CHILD);
             let pop = &islands[k].population;
             if filling {
                 *out = generator
-                    .build(config.initial_population, &mut rng)
+                    .start(start, &mut rng)
                     .expect("memory checked when the search started");
             } else {
                 match config.strategy {
@@ -579,8 +593,16 @@ impl<'a, const F: usize> Search<'a, F> {
     }
 
     /// Runs rounds until a limit is reached; `after_round` sees the search after every round.
+    ///
+    /// The limits are checked before each round, the sufficient fitness first (on the last
+    /// round's best), so that a search restored from its state stops where it stopped before.
     pub fn run(&mut self, limits: &Limits, mut after_round: impl FnMut(&Self)) -> StopReason {
         loop {
+            if let (Some(s), Some(best)) = (limits.sufficient_fitness, self.last_round_best)
+                && best > s
+            {
+                break StopReason::SufficientFitness;
+            }
             // A search that has not started yet runs one round whatever the limits, so that it
             // always has a candidate.
             if self.individuals > 0
@@ -596,11 +618,22 @@ impl<'a, const F: usize> Search<'a, F> {
             }
             let filling = !self.filled();
             let best = self.round(budget);
+            self.last_round_best = (!filling).then_some(best);
             after_round(self);
-            if !filling && limits.sufficient_fitness.is_some_and(|s| best > s) {
-                break StopReason::SufficientFitness;
-            }
         }
+    }
+
+    /// The children the next round draws when no limit cuts it short.
+    pub fn round_size(&self) -> u64 {
+        let p = self.config.population_size;
+        let b = self.config.batch();
+        self.islands
+            .iter()
+            .map(|i| {
+                let len = i.population.algorithms.len();
+                (if len < p { p - len } else { b }).min(b) as u64
+            })
+            .sum()
     }
 
     /// Mean, standard deviation and best fitness over all islands.

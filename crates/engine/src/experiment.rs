@@ -1,13 +1,13 @@
 //! The experiment driver (SPEC 11.3): search on T_search, select on T_select, score on T_final.
 
-use crate::builtins::{Builtin, Generator};
-use crate::config::{Config, Strategy};
+use crate::builtins::{Builtin, Generator, Start};
+use crate::config::{Config, InitialPopulation, Strategy};
 use crate::evaluation::test_split::SplitMetrics;
 use crate::evaluation::{Cost, EvalSettings, Evaluator, FecStats, TrainBudget, Workers};
 use crate::evolution::{IslandProgress, Limits, Progress, Search, SearchState, StopReason};
 use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
-use crate::program::Algorithm;
+use crate::program::{Algorithm, parse_file};
 use crate::rng::{Rng, salt};
 use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds, split_warnings};
 use crate::with_features;
@@ -276,6 +276,10 @@ pub struct RunState {
     /// The experiment and individual count of the last progress report.
     #[serde(default)]
     pub reported_at: Option<(u64, u64)>,
+    /// Finished experiments whose search stopped on the sufficient fitness (`None` in
+    /// checkpoints of earlier versions, which did not count them).
+    #[serde(default)]
+    pub sufficient_stops: Option<u64>,
 }
 
 /// Runs the whole protocol of a config: experiments until a stop condition, then the final
@@ -292,19 +296,47 @@ pub fn run(
         _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
-fn check_generator(config: &Config, generator: &Generator) -> Result<(), RunError> {
+/// What a config's population starts from: its built-in, or the program of its file (a path
+/// under `base_dir`) read and checked against the memory sizes; checked to build.
+pub fn initial_start(
+    config: &Config,
+    base_dir: &Path,
+    generator: &Generator,
+) -> Result<Start, RunError> {
+    let error = |e: &dyn std::fmt::Display| RunError(format!("search.initial_population: {e}"));
+    let start = match &config.search.initial_population {
+        InitialPopulation::Builtin(which) => Start::Builtin(*which),
+        InitialPopulation::File { file } => {
+            let program =
+                parse_file(&base_dir.join(file), &config.memory).map_err(|e| error(&e))?;
+            Start::Program(program)
+        }
+    };
     generator
-        .build(config.search.initial_population, &mut Rng::new(0, 0))
-        .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
+        .start(&start, &mut Rng::new(0, 0))
+        .map_err(|e| error(&e))?;
     if config.search.strategy == Strategy::Random {
         generator
             .build(Builtin::Random, &mut Rng::new(0, 0))
             .map_err(|e| RunError(format!("search.strategy: {e}")))?;
     }
-    Ok(())
+    Ok(start)
+}
+
+/// What a run keeps at hand for every experiment.
+struct Ctx<'a> {
+    config: &'a Config,
+    base_dir: &'a Path,
+    options: RunOptions,
+    settings: EvalSettings,
+    plain: EvalSettings,
+    generator: Generator,
+    start: Start,
+    deadline: Option<Instant>,
 }
 
 /// The run-level state the driver carries from experiment to experiment.
+#[derive(Clone)]
 struct Driver {
     rng: Rng,
     experiments: u64,
@@ -319,10 +351,85 @@ struct Driver {
     progress_reports: u64,
     last_best: Option<(u64, f64)>,
     reported_at: Option<(u64, u64)>,
+    sufficient_stops: Option<u64>,
     started: Instant,
 }
 
+/// A search that has stopped, with what the run's last checkpoint needs.
+struct Searched<'a, const F: usize> {
+    search: Search<'a, F>,
+    reason: StopReason,
+    /// The driver as the search stopped, before the experiment was counted.
+    mark: Driver,
+    /// The run's state before a last round that `max_individuals` cut short.
+    before_cut: Option<RunState>,
+}
+
+impl<const F: usize> Searched<'_, F> {
+    /// The state a run that ends here is carried on from (with larger limits, or after being
+    /// killed before it wrote its summary): as the search stopped, before its experiment was
+    /// counted and its candidate selected, so that those are done again under the new limits.
+    /// A last round cut short by `max_individuals` is not in it: the search plays that round
+    /// again, whole under a larger limit, as a run started with that limit would.
+    fn final_state(self) -> RunState {
+        let elapsed = self.mark.started.elapsed().as_secs_f64();
+        let mut state = self
+            .before_cut
+            .unwrap_or_else(|| self.mark.snapshot(&self.search));
+        state.elapsed_seconds = elapsed;
+        state
+    }
+}
+
+/// Whether `max_individuals` cuts the search's next round short.
+fn cut_ahead<const F: usize>(search: &Search<F>, limits: &Limits) -> bool {
+    limits.max_individuals.is_some_and(|m| {
+        let left = m.saturating_sub(search.individuals);
+        left > 0 && left < search.round_size()
+    })
+}
+
 impl Driver {
+    /// The driver of a new run, or of one carried on from a checkpoint's state.
+    fn new(config: &Config, started: Instant, resume: Option<&mut RunState>) -> Driver {
+        let Some(r) = resume else {
+            return Driver {
+                rng: Rng::new(config.random_seed, salt::SEARCH),
+                experiments: 0,
+                individuals: 0,
+                train_steps: 0,
+                fec: FecStats::default(),
+                hurdle_stops: 0,
+                canonical_hits: 0,
+                best: None,
+                search_specs: config.search_tasks.clone(),
+                select_specs: config.select_tasks.clone(),
+                progress_reports: 0,
+                last_best: None,
+                reported_at: None,
+                sufficient_stops: Some(0),
+                started,
+            };
+        };
+        Driver {
+            rng: r.rng.clone(),
+            experiments: r.experiments,
+            individuals: r.individuals,
+            train_steps: r.train_steps,
+            fec: r.fec,
+            hurdle_stops: r.hurdle_stops,
+            canonical_hits: r.canonical_hits,
+            best: r.best.take(),
+            search_specs: std::mem::take(&mut r.search_specs),
+            select_specs: std::mem::take(&mut r.select_specs),
+            progress_reports: r.progress_reports,
+            last_best: r.last_best.take(),
+            reported_at: r.reported_at,
+            sufficient_stops: r.sufficient_stops,
+            started,
+        }
+    }
+
     /// The run's state with this search in progress, for a checkpoint.
     fn snapshot<const F: usize>(&self, search: &Search<F>) -> RunState {
         RunState {
@@ -341,6 +448,7 @@ impl Driver {
             progress_reports: self.progress_reports,
             last_best: self.last_best,
             reported_at: self.reported_at,
+            sufficient_stops: self.sufficient_stops,
         }
     }
 
@@ -388,6 +496,231 @@ impl Driver {
             best_changed,
         });
     }
+
+    /// The current experiment's search: the one restored from a checkpoint, or a new one on
+    /// fresh task seeds.
+    fn begin<'a, const F: usize>(
+        &mut self,
+        ctx: &Ctx<'a>,
+        restored: Option<SearchState>,
+        observer: &mut dyn Observer,
+    ) -> Result<Search<'a, F>, RunError> {
+        if restored.is_none() && ctx.config.randomize_task_seeds {
+            randomize_seeds(&mut self.search_specs, self.rng.next_u64());
+        }
+        let tasks = build_tasks::<F>(&self.search_specs, "search_tasks", ctx.base_dir)
+            .map_err(|e| RunError(e.to_string()))?;
+        check_fec_fits(&tasks, &ctx.settings)?;
+        if self.experiments == 0 && restored.is_none() {
+            for warning in split_warnings(&tasks, "search_tasks") {
+                observer.message(&format!("warning: {warning}"));
+            }
+        }
+        let workers = ctx.options.workers.clone();
+        let evaluator = Evaluator::with_workers(tasks, ctx.settings.clone(), workers);
+        let search_rng = match restored {
+            None => Rng::new(self.rng.next_u64(), salt::SEARCH),
+            Some(_) => Rng::new(0, 0),
+        };
+        let config = ctx.config;
+        let mut search = Search::new(
+            &config.search,
+            mutator(config),
+            ctx.generator.clone(),
+            ctx.start.clone(),
+            evaluator,
+            search_rng,
+        );
+        if let Some(state) = restored {
+            search.restore(state).map_err(RunError)?;
+        }
+        Ok(search)
+    }
+
+    /// The limits of the current search.
+    fn limits(&self, ctx: &Ctx) -> Limits {
+        let s = &ctx.config.search;
+        Limits {
+            max_individuals: s.max_individuals,
+            max_train_steps: s
+                .max_train_steps
+                .map(|m| m.saturating_sub(self.train_steps)),
+            deadline: ctx.deadline,
+            interrupt: ctx.options.interrupt.clone(),
+            sufficient_fitness: s
+                .stop_at_sufficient_fitness
+                .then_some(ctx.config.sufficient_fitness)
+                .flatten(),
+        }
+    }
+
+    /// Runs the current experiment's search until it stops, reporting and checkpointing as it
+    /// goes.
+    fn search<'a, const F: usize>(
+        &mut self,
+        ctx: &Ctx<'a>,
+        restored: Option<SearchState>,
+        observer: &mut dyn Observer,
+    ) -> Result<Searched<'a, F>, RunError> {
+        let resumed = restored.is_some();
+        let mut search = self.begin::<F>(ctx, restored, observer)?;
+        let limits = self.limits(ctx);
+        let experiment = self.experiments;
+        observer.message(&if resumed {
+            format!(
+                "Experiment {experiment}: resuming the search after {} individuals...",
+                search.individuals
+            )
+        } else {
+            format!("Experiment {experiment}: evolving on the search tasks...")
+        });
+        let (config, every) = (ctx.config, ctx.config.search.progress_every);
+        let mut next_report = (search.individuals / every + 1) * every;
+        let mut last_checkpoint = Instant::now();
+        let mut before_cut = cut_ahead(&search, &limits).then(|| self.snapshot(&search));
+        let workers = ctx.options.workers.clone();
+        let reason = workers.install(|| {
+            search.run(&limits, |s| {
+                if s.individuals >= next_report && s.filled() {
+                    self.report(s, observer);
+                    next_report = (s.individuals / every + 1) * every;
+                }
+                let due = config.checkpoint_every_seconds;
+                if due > 0.0 && last_checkpoint.elapsed().as_secs_f64() >= due {
+                    observer.checkpoint(config, &self.snapshot(s));
+                    last_checkpoint = Instant::now();
+                }
+                // Kept (once per experiment at most) for the run's last checkpoint.
+                if cut_ahead(s, &limits) {
+                    before_cut = Some(self.snapshot(s));
+                }
+            })
+        });
+        let mark = self.clone();
+        if reason == StopReason::Interrupted {
+            observer.checkpoint(config, &self.snapshot(&search));
+        }
+        self.report(&search, observer);
+        Ok(Searched {
+            search,
+            reason,
+            mark,
+            before_cut,
+        })
+    }
+
+    /// Adds a stopped search's figures to the run's.
+    fn count<const F: usize>(&mut self, search: &Search<F>, reason: StopReason) {
+        self.experiments += 1;
+        self.individuals += search.individuals;
+        self.train_steps += search.evaluator.train_steps;
+        let stats = search.evaluator.fec_stats();
+        self.fec.hits += stats.hits;
+        self.fec.misses += stats.misses;
+        self.hurdle_stops += search.stopped_at_hurdles;
+        self.canonical_hits += search.evaluator.canonical_hits;
+        if reason == StopReason::SufficientFitness {
+            self.sufficient_stops = self.sufficient_stops.map(|n| n + 1);
+        }
+    }
+
+    /// The candidate's select fitness, on select tasks of fresh seeds (its search fitness
+    /// when there are none). An interrupted search's candidate is scored too: its checkpoint
+    /// was written before these draws, so a resumed run is not affected.
+    fn select(
+        &mut self,
+        ctx: &Ctx,
+        candidate: &Algorithm,
+        search_fitness: f64,
+        observer: &mut dyn Observer,
+    ) -> Result<f64, RunError> {
+        if ctx.config.randomize_task_seeds {
+            randomize_seeds(&mut self.select_specs, self.rng.next_u64());
+        }
+        let seed = self.rng.next_u64();
+        if self.select_specs.is_empty() {
+            return Ok(search_fitness);
+        }
+        observer.message("Scoring the candidate on the select tasks...");
+        let specs = &self.select_specs;
+        Ok(score(
+            candidate,
+            specs,
+            "select_tasks",
+            &ctx.plain,
+            ctx.base_dir,
+            seed,
+        )?
+        .0)
+    }
+
+    /// Whether the run ends after the experiment just counted, whose search stopped for
+    /// `reason`.
+    fn ends(&self, config: &Config, reason: StopReason) -> bool {
+        let best_select = self.best.as_ref().map_or(f64::MIN, |b| b.select_fitness);
+        let sufficient = config.sufficient_fitness.is_some_and(|s| best_select > s);
+        let out_of_experiments =
+            config.max_experiments != 0 && self.experiments >= config.max_experiments;
+        let global_stop = matches!(
+            reason,
+            StopReason::Interrupted | StopReason::MaxSeconds | StopReason::MaxTrainSteps
+        );
+        sufficient || out_of_experiments || global_stop
+    }
+
+    /// Scores the best candidate on the final tasks: the run's result.
+    fn finish(
+        mut self,
+        ctx: &Ctx,
+        stop_reason: StopReason,
+        observer: &mut dyn Observer,
+    ) -> Result<RunResult, RunError> {
+        let Candidate {
+            algorithm: best,
+            search_fitness,
+            select_fitness,
+        } = self.best.take().expect("at least one experiment ran");
+        let final_seed = self.rng.next_u64();
+        let (final_fitness, final_test_fitness, final_metrics) =
+            if ctx.config.final_tasks.is_empty() {
+                (None, None, None)
+            } else {
+                observer.message("Scoring the best algorithm on the final tasks...");
+                let scores = crate::evaluation::test_split::score_with_test(
+                    &best,
+                    &ctx.config.final_tasks,
+                    "final_tasks",
+                    &ctx.plain,
+                    ctx.base_dir,
+                    final_seed,
+                )
+                .map_err(|e| RunError(e.to_string()))?;
+                (
+                    Some(scores.fitness),
+                    scores.test_fitness,
+                    Some(scores.metrics),
+                )
+            };
+        let summary = Summary {
+            seed: ctx.config.random_seed,
+            experiments: self.experiments,
+            individuals: self.individuals,
+            train_steps: self.train_steps,
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+            search_fitness,
+            select_fitness,
+            final_fitness,
+            final_test_fitness,
+            final_metrics,
+            fec_hits: self.fec.hits,
+            fec_misses: self.fec.misses,
+            canonical_hits: self.canonical_hits,
+            hurdle_stops: self.hurdle_stops,
+            stop_reason: Some(stop_reason),
+            interrupted: stop_reason == StopReason::Interrupted,
+        };
+        Ok(RunResult { summary, best })
+    }
 }
 
 fn run_for<const F: usize>(
@@ -401,169 +734,42 @@ fn run_for<const F: usize>(
     let started = Instant::now()
         .checked_sub(Duration::from_secs_f64(elapsed_before))
         .unwrap_or_else(Instant::now);
-    let seed = config.random_seed;
-    let settings = search_settings(config)?;
-    let plain = EvalSettings::plain(config.memory, config.search.max_abs_error);
     let generator = generator(config);
-    check_generator(config, &generator)?;
-    let deadline = config
-        .search
-        .max_seconds
-        .map(|s| started + Duration::from_secs_f64(s));
-    let checkpoint_every = config.checkpoint_every_seconds;
-    let mut d = Driver {
-        rng: Rng::new(seed, salt::SEARCH),
-        experiments: 0,
-        individuals: 0,
-        train_steps: 0,
-        fec: FecStats::default(),
-        hurdle_stops: 0,
-        canonical_hits: 0,
-        best: None,
-        search_specs: config.search_tasks.clone(),
-        select_specs: config.select_tasks.clone(),
-        progress_reports: 0,
-        last_best: None,
-        reported_at: None,
-        started,
+    let start = initial_start(config, base_dir, &generator)?;
+    let ctx = Ctx {
+        config,
+        base_dir,
+        options,
+        settings: search_settings(config)?,
+        plain: EvalSettings::plain(config.memory, config.search.max_abs_error),
+        generator,
+        start,
+        deadline: config
+            .search
+            .max_seconds
+            .map(|s| started + Duration::from_secs_f64(s)),
     };
-    if let Some(r) = resume.as_mut() {
-        d.rng = r.rng.clone();
-        d.experiments = r.experiments;
-        d.individuals = r.individuals;
-        d.train_steps = r.train_steps;
-        d.fec = r.fec;
-        d.hurdle_stops = r.hurdle_stops;
-        d.canonical_hits = r.canonical_hits;
-        d.best = r.best.take();
-        d.search_specs = std::mem::take(&mut r.search_specs);
-        d.select_specs = std::mem::take(&mut r.select_specs);
-        d.progress_reports = r.progress_reports;
-        d.last_best = r.last_best.take();
-        d.reported_at = r.reported_at;
-    }
-    let mut stop_reason;
+    let mut d = Driver::new(config, started, resume.as_mut());
     loop {
         let restored = resume.take().map(|r| r.search);
-        if restored.is_none() && config.randomize_task_seeds {
-            randomize_seeds(&mut d.search_specs, d.rng.next_u64());
-        }
-        let tasks = build_tasks::<F>(&d.search_specs, "search_tasks", base_dir)
-            .map_err(|e| RunError(e.to_string()))?;
-        check_fec_fits(&tasks, &settings)?;
-        if d.experiments == 0 && restored.is_none() {
-            for warning in split_warnings(&tasks, "search_tasks") {
-                observer.message(&format!("warning: {warning}"));
-            }
-        }
-        let evaluator = Evaluator::with_workers(tasks, settings.clone(), options.workers.clone());
-        let search_rng = match restored {
-            None => Rng::new(d.rng.next_u64(), salt::SEARCH),
-            Some(_) => Rng::new(0, 0),
-        };
-        let mut search = Search::new(
-            &config.search,
-            mutator(config),
-            generator.clone(),
-            evaluator,
-            search_rng,
-        );
-        let resumed = restored.is_some();
-        if let Some(state) = restored {
-            search.restore(state).map_err(RunError)?;
-        }
-        let limits = Limits {
-            max_individuals: config.search.max_individuals,
-            max_train_steps: config
-                .search
-                .max_train_steps
-                .map(|m| m.saturating_sub(d.train_steps)),
-            deadline,
-            interrupt: options.interrupt.clone(),
-            sufficient_fitness: config
-                .search
-                .stop_at_sufficient_fitness
-                .then_some(config.sufficient_fitness)
-                .flatten(),
-        };
-        let experiment = d.experiments;
-        observer.message(&if resumed {
-            format!(
-                "Experiment {experiment}: resuming the search after {} individuals...",
-                search.individuals
-            )
-        } else {
-            format!("Experiment {experiment}: evolving on the search tasks...")
-        });
-        let every = config.search.progress_every;
-        let mut next_report = (search.individuals / every + 1) * every;
-        let mut last_checkpoint = Instant::now();
-        let workers = options.workers.clone();
-        let reason = workers.install(|| {
-            search.run(&limits, |s| {
-                if s.individuals >= next_report && s.filled() {
-                    d.report(s, observer);
-                    next_report = (s.individuals / every + 1) * every;
-                }
-                if checkpoint_every > 0.0
-                    && last_checkpoint.elapsed().as_secs_f64() >= checkpoint_every
-                {
-                    observer.checkpoint(config, &d.snapshot(s));
-                    last_checkpoint = Instant::now();
-                }
-            })
-        });
-        stop_reason = reason;
-        if reason == StopReason::Interrupted {
-            observer.checkpoint(config, &d.snapshot(&search));
-        }
-        d.report(&search, observer);
-        let experiment_individuals = search.individuals;
-        d.individuals += search.individuals;
-        d.train_steps += search.evaluator.train_steps;
-        let stats = search.evaluator.fec_stats();
-        d.fec.hits += stats.hits;
-        d.fec.misses += stats.misses;
-        d.hurdle_stops += search.stopped_at_hurdles;
-        d.canonical_hits += search.evaluator.canonical_hits;
-        let (candidate, search_fitness) = search.candidate();
-        drop(search);
-        d.experiments += 1;
-        if config.randomize_task_seeds {
-            randomize_seeds(&mut d.select_specs, d.rng.next_u64());
-        }
-        let select_seed = d.rng.next_u64();
-        // An interrupted search's candidate is scored too (the checkpoint was written before
-        // these draws, so a resumed run is not affected).
-        let select_fitness = if d.select_specs.is_empty() {
-            search_fitness
-        } else {
-            observer.message("Scoring the candidate on the select tasks...");
-            score(
-                &candidate,
-                &d.select_specs,
-                "select_tasks",
-                &plain,
-                base_dir,
-                select_seed,
-            )?
-            .0
-        };
+        let searched = d.search::<F>(&ctx, restored, observer)?;
+        let (experiment, reason) = (d.experiments, searched.reason);
+        d.count(&searched.search, reason);
+        let (candidate, search_fitness) = searched.search.candidate();
+        let select_fitness = d.select(&ctx, &candidate, search_fitness, observer)?;
         let best_so_far = d
             .best
             .as_ref()
             .is_none_or(|b| select_fitness >= b.select_fitness);
-        observer.experiment(
-            &ExperimentResult {
-                experiment,
-                individuals: experiment_individuals,
-                search_fitness,
-                select_fitness,
-                best_so_far,
-                stop_reason: reason,
-            },
-            &candidate,
-        );
+        let result = ExperimentResult {
+            experiment,
+            individuals: searched.search.individuals,
+            search_fitness,
+            select_fitness,
+            best_so_far,
+            stop_reason: reason,
+        };
+        observer.experiment(&result, &candidate);
         if best_so_far {
             d.best = Some(Candidate {
                 algorithm: candidate,
@@ -571,64 +777,14 @@ fn run_for<const F: usize>(
                 select_fitness,
             });
         }
-        let best_select = d.best.as_ref().map_or(f64::MIN, |b| b.select_fitness);
-        let sufficient = config.sufficient_fitness.is_some_and(|s| best_select > s);
-        let out_of_experiments =
-            config.max_experiments != 0 && d.experiments >= config.max_experiments;
-        let global_stop = matches!(
-            reason,
-            StopReason::Interrupted | StopReason::MaxSeconds | StopReason::MaxTrainSteps
-        );
-        if sufficient || out_of_experiments || global_stop {
-            break;
+        if d.ends(config, reason) {
+            // An interrupted run's checkpoint is written as it stops.
+            if reason != StopReason::Interrupted {
+                observer.checkpoint(config, &searched.final_state());
+            }
+            return d.finish(&ctx, reason, observer);
         }
     }
-    let Candidate {
-        algorithm: best_algorithm,
-        search_fitness,
-        select_fitness,
-    } = d.best.take().expect("at least one experiment ran");
-    let final_seed = d.rng.next_u64();
-    let (final_fitness, final_test_fitness, final_metrics) = if config.final_tasks.is_empty() {
-        (None, None, None)
-    } else {
-        observer.message("Scoring the best algorithm on the final tasks...");
-        let scores = crate::evaluation::test_split::score_with_test(
-            &best_algorithm,
-            &config.final_tasks,
-            "final_tasks",
-            &plain,
-            base_dir,
-            final_seed,
-        )
-        .map_err(|e| RunError(e.to_string()))?;
-        (
-            Some(scores.fitness),
-            scores.test_fitness,
-            Some(scores.metrics),
-        )
-    };
-    Ok(RunResult {
-        summary: Summary {
-            seed,
-            experiments: d.experiments,
-            individuals: d.individuals,
-            train_steps: d.train_steps,
-            elapsed_seconds: started.elapsed().as_secs_f64(),
-            search_fitness,
-            select_fitness,
-            final_fitness,
-            final_test_fitness,
-            final_metrics,
-            fec_hits: d.fec.hits,
-            fec_misses: d.fec.misses,
-            canonical_hits: d.canonical_hits,
-            hurdle_stops: d.hurdle_stops,
-            stop_reason: Some(stop_reason),
-            interrupted: stop_reason == StopReason::Interrupted,
-        },
-        best: best_algorithm,
-    })
 }
 
 /// What one benchmark run measured.
@@ -673,16 +829,15 @@ fn bench_for<const F: usize>(
 ) -> Result<BenchRun, RunError> {
     let settings = search_settings(config)?;
     let generator = generator(config);
-    generator
-        .build(config.search.initial_population, &mut Rng::new(0, 0))
-        .map_err(|e| RunError(format!("search.initial_population: {e}")))?;
+    let start = initial_start(config, base_dir, &generator)?;
     let tasks = build_tasks::<F>(&config.search_tasks, "search_tasks", base_dir)
         .map_err(|e| RunError(e.to_string()))?;
     check_fec_fits(&tasks, &settings)?;
     let evaluator = Evaluator::with_workers(tasks, settings, workers.clone());
     let rng = Rng::new(seed, salt::SEARCH);
     let started = Instant::now();
-    let mut search = Search::new(&config.search, mutator(config), generator, evaluator, rng);
+    let mutator = mutator(config);
+    let mut search = Search::new(&config.search, mutator, generator, start, evaluator, rng);
     let limits = Limits {
         max_individuals: Some(individuals),
         max_train_steps: None,
@@ -708,31 +863,78 @@ fn bench_for<const F: usize>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_resumed_search_counts_its_speed_from_the_resume() {
+    /// A small config of the demo: 20 individuals, two tiny tasks.
+    fn small() -> Config {
         let overrides = [
             "search.population_size=20".to_string(),
             "search.tournament_size=5".to_string(),
             "search_tasks=[{kind=\"scalar_linear_regression\", features_size=4, num_train_examples=10, num_valid_examples=10, num_tasks=2, eval_type=\"rms_error\"}]".to_string(),
         ];
-        let config = Config::from_text(
-            Config::shipped("demo").expect("the demo ships"),
-            "demo",
-            &overrides,
+        let demo = Config::shipped("demo").expect("the demo ships");
+        Config::from_text(demo, "demo", &overrides).unwrap()
+    }
+
+    fn search_of(config: &Config) -> Search<'_, 4> {
+        let tasks = build_tasks::<4>(&config.search_tasks, "search_tasks", Path::new(".")).unwrap();
+        let evaluator = Evaluator::new(tasks, search_settings(config).unwrap());
+        let start = initial_start(config, Path::new("."), &generator(config)).unwrap();
+        Search::new(
+            &config.search,
+            mutator(config),
+            generator(config),
+            start,
+            evaluator,
+            Rng::new(1, salt::SEARCH),
         )
-        .unwrap();
-        let make = || {
-            let tasks =
-                build_tasks::<4>(&config.search_tasks, "search_tasks", Path::new(".")).unwrap();
-            let evaluator = Evaluator::new(tasks, search_settings(&config).unwrap());
-            Search::new(
-                &config.search,
-                mutator(&config),
-                generator(&config),
-                evaluator,
-                Rng::new(1, salt::SEARCH),
-            )
-        };
+    }
+
+    fn limits(sufficient_fitness: Option<f64>) -> Limits {
+        Limits {
+            max_individuals: Some(1000),
+            max_train_steps: None,
+            deadline: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            sufficient_fitness,
+        }
+    }
+
+    #[test]
+    fn a_search_restored_after_its_sufficient_round_stops_there_again() {
+        let config = small();
+        let mut first = search_of(&config);
+        let mut states = Vec::new();
+        let reason = first.run(&limits(Some(0.0)), |s| states.push(s.state()));
+        assert_eq!(reason, StopReason::SufficientFitness);
+        // Checkpoints are taken after a round, before the search decides to stop.
+        let last = states.pop().unwrap();
+        assert_eq!(last.individuals, first.individuals);
+        let mut restored = search_of(&config);
+        restored.restore(last.clone()).unwrap();
+        let reason = restored.run(&limits(Some(0.0)), |_| panic!("no round is run"));
+        assert_eq!(reason, StopReason::SufficientFitness);
+        // Under a higher sufficient fitness, the restored search goes on, as one started with
+        // it would have.
+        let mut higher = search_of(&config);
+        higher.restore(last).unwrap();
+        assert_eq!(
+            higher.run(&limits(Some(0.999_999)), |_| {}),
+            StopReason::MaxIndividuals
+        );
+        let mut whole = search_of(&config);
+        assert_eq!(
+            whole.run(&limits(Some(0.999_999)), |_| {}),
+            StopReason::MaxIndividuals
+        );
+        assert_eq!(
+            higher.state().islands[0].population.fitnesses,
+            whole.state().islands[0].population.fitnesses
+        );
+    }
+
+    #[test]
+    fn a_resumed_search_counts_its_speed_from_the_resume() {
+        let config = small();
+        let make = || search_of(&config);
         let mut first = make();
         for _ in 0..8 {
             first.round(u64::MAX);

@@ -14,6 +14,7 @@ pub mod evaluation;
 pub mod evolution;
 pub mod experiment;
 pub mod export;
+pub mod extend;
 pub mod interpreter;
 pub mod liveness;
 pub mod memory;

@@ -9,6 +9,7 @@ use automl_zero_engine::evolution::Progress;
 use automl_zero_engine::experiment::{
     ExperimentResult, Observer, RunOptions, RunResult, RunState, run,
 };
+use automl_zero_engine::extend;
 use automl_zero_engine::ops::Op;
 use automl_zero_engine::program::{Algorithm, Instruction};
 use std::path::Path;
@@ -327,4 +328,128 @@ fn a_checkpoint_whose_population_holds_an_address_beyond_the_memory_is_refused_b
         e.contains("checkpoint.json") && e.contains("island 0, member 3") && e.contains("s9"),
         "{e}"
     );
+}
+
+/// Runs `c` with `old` limits, then carries its last checkpoint on with the `new` ones (on two
+/// threads): the end, and the progress reports, are those of a run started with `new`.
+fn assert_extension_matches(c: &[&str], old: &[&str], new: &[&str]) {
+    let with = |limits: &[&str]| config(&[c, limits].concat());
+    let mut first = Recorder::default();
+    let ended = run_with(&with(old), 1, &mut first, None);
+    let state = first
+        .checkpoints
+        .pop()
+        .expect("a run that ends writes a checkpoint");
+    let new: Vec<String> = new.iter().map(|s| s.to_string()).collect();
+    let extended = extend::with_limits(&with(old), "test", &new).unwrap();
+    extend::check(&with(old), &extended, &state).unwrap_or_else(|e| panic!("{e}"));
+    let kept = state.progress_reports as usize;
+    let mut second = Recorder::default();
+    let carried = run_with(&extended, 2, &mut second, Some(state));
+    let mut whole = Recorder::default();
+    let started = run_with(&extended, 1, &mut whole, None);
+    assert_ne!(
+        ended.summary.timeless(),
+        started.summary.timeless(),
+        "{new:?} changes nothing"
+    );
+    assert_eq!(
+        carried.summary.timeless(),
+        started.summary.timeless(),
+        "{new:?}"
+    );
+    assert_eq!(carried.best.to_string(), started.best.to_string());
+    let mut joined = first.progress[..kept].to_vec();
+    joined.extend(second.progress.iter().cloned());
+    assert_eq!(timeless(&joined), timeless(&whole.progress));
+}
+
+#[test]
+fn a_run_extended_to_more_experiments_ends_as_a_run_started_with_them() {
+    assert_extension_matches(&[], &["max_experiments=1"], &["max_experiments=3"]);
+}
+
+#[test]
+fn a_run_extended_to_more_individuals_ends_as_a_run_started_with_them() {
+    // 1003 individuals cut the last round (of 8) short; the extension plays it whole.
+    let one = [
+        "max_experiments=1",
+        "search.islands=2",
+        "search.migrate_every=100",
+    ];
+    let old = ["search.max_individuals=1003"];
+    assert_extension_matches(&one, &old, &["search.max_individuals=2000"]);
+}
+
+#[test]
+fn a_run_extended_to_more_train_steps_ends_as_a_run_started_with_them() {
+    let long = ["max_experiments=5", "search.max_individuals=600"];
+    let old = ["search.max_train_steps=20000"];
+    assert_extension_matches(&long, &old, &["search.max_train_steps=40000"]);
+}
+
+#[test]
+fn a_run_extended_past_its_sufficient_fitness_ends_as_a_run_started_without_it() {
+    let one = ["max_experiments=1"];
+    let old = ["sufficient_fitness=0.1"];
+    assert_extension_matches(&one, &old, &["sufficient_fitness=0.5"]);
+    assert_extension_matches(&one, &old, &["search.stop_at_sufficient_fitness=false"]);
+}
+
+#[test]
+fn limits_the_run_so_far_contradicts_are_refused_by_key() {
+    let old = config(&[
+        "max_experiments=2",
+        "search.stop_at_sufficient_fitness=false",
+    ]);
+    let mut r = Recorder::default();
+    run_with(&old, 1, &mut r, None);
+    let state = r.checkpoints.pop().unwrap();
+    assert_eq!(
+        state.experiments, 1,
+        "the state as the second search stopped"
+    );
+    let refused = |set: &str, key: &str, why: &str| {
+        let new = extend::with_limits(&old, "test", &[set.to_string()]).unwrap();
+        let e = extend::check(&old, &new, &state).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{key}: ")) && e.contains(why),
+            "{set}: {e}"
+        );
+    };
+    refused(
+        "max_experiments=1",
+        "max_experiments",
+        "begun 2 experiments",
+    );
+    refused(
+        "search.max_individuals=3000",
+        "search.max_individuals",
+        "earlier experiment",
+    );
+    refused(
+        "search.max_train_steps=10",
+        "search.max_train_steps",
+        "training steps",
+    );
+    refused("sufficient_fitness=0.999", "sufficient_fitness", "sooner");
+    // Raising what the run never reached is fine.
+    for ok in [
+        "max_experiments=3",
+        "search.max_train_steps=100000000",
+        "search.max_seconds=1",
+    ] {
+        let new = extend::with_limits(&old, "test", &[ok.to_string()]).unwrap();
+        extend::check(&old, &new, &state).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    // Anything but a limit is refused by name.
+    let e = extend::with_limits(&old, "test", &["search.population_size=10".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`search.population_size` cannot change"), "{e}");
+    // And so is a run that would never end.
+    let e = extend::with_limits(&old, "test", &["max_experiments=0".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("never end"), "{e}");
 }
