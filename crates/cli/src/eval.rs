@@ -59,7 +59,7 @@ pub struct EvalArgs {
     /// Quick form: validation data file (or use --valid-fraction).
     #[arg(long)]
     valid: Option<PathBuf>,
-    /// Quick form: the fraction of --train's last rows held out for validation.
+    /// Quick form: the fraction of --train's rows held out for validation (drawn at random).
     #[arg(long, conflicts_with = "valid")]
     valid_fraction: Option<f64>,
     /// Quick form: how predictions are scored.
@@ -249,23 +249,28 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 ),
             }
         }
-        print_metrics(&scores.metrics, per_task.len());
+        print_metrics("", &scores.metrics, per_task.len());
     }
     Ok(())
 }
 
-/// Prints the metrics of the validation and test rows, in the data's units.
-pub fn print_metrics(metrics: &SplitMetrics, tasks: usize) {
+/// Prints the metrics of the validation and test rows (in the label's units), each line
+/// starting with `prefix` ("Final", say).
+pub fn print_metrics(prefix: &str, metrics: &SplitMetrics, tasks: usize) {
     let of = if tasks == 1 {
-        String::new()
+        "1 task".to_string()
     } else {
-        format!(", mean of {tasks} tasks")
+        format!("mean of {tasks} tasks")
     };
-    if let Some(m) = metrics.valid {
-        println!("validation rows (the data's units{of}): {m}");
-    }
-    if let Some(m) = metrics.test {
-        println!("test rows (the data's units{of}): {m}");
+    for (split, m) in [("validation", metrics.valid), ("test", metrics.test)] {
+        if let Some(m) = m {
+            let head = if prefix.is_empty() {
+                format!("{}{}", split[..1].to_uppercase(), &split[1..])
+            } else {
+                format!("{prefix} {split}")
+            };
+            println!("{head} rows ({of}): {m}");
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use automl_zero_engine::export::{ExportOptions, Language, export};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::parse_file;
 use automl_zero_engine::simplify::{Simplified, annotate, simplify};
-use automl_zero_engine::tasks::EvalType;
+use automl_zero_engine::tasks::{EvalType, TaskKind};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -84,10 +84,15 @@ fn config_of(args: &ExportArgs) -> Result<Option<Config>> {
 
 /// Runs `export`.
 pub fn run(args: ExportArgs) -> Result<()> {
-    let (sizes, config_features, accuracy) = match config_of(&args)? {
+    let (sizes, config_features, accuracy, (epochs, standardize)) = match config_of(&args)? {
         Some(config) => {
             let features = config.search_tasks.first().map(|t| t.features_size);
-            (config.memory, features, accuracy_tasks(&config))
+            (
+                config.memory,
+                features,
+                accuracy_tasks(&config),
+                training_of(&config),
+            )
         }
         None => {
             let sizes = MemorySizes {
@@ -96,7 +101,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
                 matrices: args.matrices.unwrap_or(20),
             };
             sizes.check().map_err(anyhow::Error::msg)?;
-            (sizes, None, false)
+            (sizes, None, false, (1, true))
         }
     };
     let program = parse_file(&args.program, &sizes)?;
@@ -121,6 +126,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
             if args.simplify { ", simplified" } else { "" }
         ),
         accuracy,
+        epochs,
+        standardize,
     };
     let module = export(&algorithm, language, &options).context("--features")?;
     match &args.output {
@@ -141,8 +148,19 @@ pub fn best_py(simplified: &Simplified, config: &Config) -> Result<String> {
         title: "The best algorithm of this search (best.txt), simplified (best.simplified.txt)."
             .to_string(),
         accuracy: accuracy_tasks(config),
+        epochs: training_of(config).0,
+        standardize: training_of(config).1,
     };
     Ok(export(&simplified.algorithm, Language::Python, &options)?)
+}
+
+/// How a config's first search task trains: its epochs, and whether it standardises (file
+/// tasks do unless told not to).
+fn training_of(config: &Config) -> (usize, bool) {
+    config.search_tasks.first().map_or((1, true), |t| {
+        let standardize = t.kind == TaskKind::Files && t.standardize.unwrap_or(true);
+        (t.num_train_epochs, standardize)
+    })
 }
 
 /// Whether a config's search tasks are classification (ACCURACY) tasks, so that an exported

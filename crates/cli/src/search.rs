@@ -391,7 +391,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     }
     if let Some(metrics) = &s.final_metrics {
         let tasks = config.final_tasks.iter().map(|t| t.num_tasks).sum();
-        crate::eval::print_metrics(metrics, tasks);
+        crate::eval::print_metrics("Final", metrics, tasks);
     }
     println!(
         "{} experiment{}, {} individuals, {:.1} s, FEC hits {} / misses {}",

@@ -371,6 +371,7 @@ fn options(name: &str) -> ExportOptions {
         notes: None,
         title: format!("Test case {name}."),
         accuracy: false,
+        ..ExportOptions::default()
     }
 }
 
@@ -902,4 +903,112 @@ fn exported_random_ops_draw_in_range_from_their_generator() {
     lines.iter().for_each(|l| check_random_draws(l));
     assert_eq!(lines[0], lines[1], "one seed gives one draw");
     assert_ne!(lines[0], lines[2]);
+}
+
+/// The exported Python model's `fit(X, y)` and `predict(X)` train and predict as the engine
+/// trains on a file task and predicts its validation rows; its scaling is the engine's.
+#[test]
+fn exported_fit_and_predict_train_as_the_engine_does() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        println!("note: python3 is not installed; the exported Python is not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(11, 3);
+    let rows: Vec<[f64; 4]> = (0..80)
+        .map(|_| {
+            let x = [rng.normal() * 30.0 + 5.0, rng.normal() * 0.1, rng.normal()];
+            [
+                x[0],
+                x[1],
+                x[2],
+                2.0 * x[0] - 40.0 * x[1] + x[2] + 1000.0 + rng.normal(),
+            ]
+        })
+        .collect();
+    let csv: String = rows
+        .iter()
+        .map(|r| format!("{},{},{},{}\n", r[0], r[1], r[2], r[3]))
+        .collect();
+    let file = dir.path().join("data.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let spec = TaskSpec {
+        train_file: Some(file.clone()),
+        standardize: Some(false),
+        ..TaskSpec::generated(TaskKind::Files, F, 0, 0, 1)
+    };
+    let task = build_tasks::<F>(&[spec], "t", Path::new("/"))
+        .unwrap()
+        .remove(0);
+    let algorithm = builtins::linear(0.0001);
+    let sizes = MemorySizes {
+        scalars: 4,
+        vectors: 3,
+        matrices: 1,
+    };
+    let program = Program::compile(&algorithm, &sizes, F).unwrap();
+    let mut memory = Memory::<F>::new(sizes);
+    let engine = automl_zero_engine::evaluation::train_then_predict(
+        &program,
+        &task,
+        task.max_train_examples(),
+        1e300,
+        &mut memory,
+        &mut MtRng::new(0),
+        &[&task.valid_features],
+    )
+    .unwrap()
+    .remove(0);
+    let module = export(&algorithm, Language::Python, &ExportOptions::default()).unwrap();
+    std::fs::write(dir.path().join("model.py"), module).unwrap();
+    let array = |xs: &[[f64; F]]| {
+        let r: Vec<String> = xs.iter().map(|x| py_list(&x[..3])).collect();
+        format!("np.array([{}])", r.join(", "))
+    };
+    let script = format!(
+        "import numpy as np\nfrom model import Model\n\
+         m = Model().fit({train}, np.array({labels}), epochs=1, standardize=False, shuffle=False)\n\
+         print(' '.join(repr(float(p)) for p in m.predict({valid})))\n\
+         data = np.loadtxt({file:?}, delimiter=',')\n\
+         m = Model().fit(data[:, :3], data[:, 3])\n\
+         print(' '.join(repr(float(v)) for v in [*m.x_mean, *m.x_sd, m.y_mean, m.y_sd]))\n",
+        train = array(&task.train_features),
+        labels = py_list(&task.train_labels),
+        valid = array(&task.valid_features),
+        file = file.display().to_string(),
+    );
+    std::fs::write(dir.path().join("fit.py"), script).unwrap();
+    let out = Command::new("python3")
+        .arg("fit.py")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Vec<f64>> = stdout
+        .lines()
+        .map(|l| l.split(' ').map(|w| w.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(lines[0].len(), engine.len());
+    for (p, e) in lines[0].iter().zip(&engine) {
+        assert!(close(*p, *e, 1e-9), "{p} vs {e}");
+    }
+    // The scaling fit() computes is the engine's on the same rows.
+    let data = automl_zero_engine::tasks::read_dataset(&file).unwrap();
+    let all: Vec<usize> = (0..data.num_rows()).collect();
+    let s = automl_zero_engine::tasks::file_tasks::Scaling::fit(&data, &all, true, true);
+    let expected: Vec<f64> = s
+        .feature_mean
+        .iter()
+        .chain(&s.feature_sd)
+        .copied()
+        .chain([s.label.mean, s.label.sd])
+        .collect();
+    for (p, e) in lines[1].iter().zip(&expected) {
+        assert!(close(*p, *e, 1e-12), "{p} vs {e}");
+    }
 }

@@ -15,6 +15,11 @@
 //! `> 0` for vectors and matrices, minimum and maximum keep the engine's order of comparison
 //! (so NaN operands give the same result), standard deviations are `sqrt(mean(x²) - mean(x)²)`,
 //! and an index fraction f is element `floor(F·f)` computed in f32.
+//!
+//! The Python model also takes whole arrays, as scikit-learn models do: `fit(X, y)` trains from
+//! scratch as the engine trains on a file task (standardised with the rows' statistics, padded
+//! to F, `epochs` passes in a shuffled order) and `predict(X)` / `predict_proba(X)` answer in the
+//! label's units.
 
 mod python;
 mod rust;
@@ -77,6 +82,12 @@ pub struct ExportOptions {
     /// Whether a model applies the sigmoid of ACCURACY tasks before learning unless told
     /// otherwise (the default of its `accuracy` setting).
     pub accuracy: bool,
+    /// Passes over the rows that the Python model's `fit` makes by default (the config's
+    /// `num_train_epochs`).
+    pub epochs: usize,
+    /// Whether the Python model's `fit` standardises features (and regression labels) by
+    /// default, as file tasks do.
+    pub standardize: bool,
 }
 
 impl Default for ExportOptions {
@@ -87,6 +98,8 @@ impl Default for ExportOptions {
             notes: None,
             title: "An algorithm found by AutoML-Zero.".to_string(),
             accuracy: false,
+            epochs: 1,
+            standardize: true,
         }
     }
 }

@@ -215,10 +215,19 @@ A self-contained module: it needs only NumPy. The class `Model` holds the memory
 program uses ({memory}) and runs its three functions with the
 semantics of the engine:
 
+    model = Model().fit(X, y)        # X: (rows, features) array, y: labels; returns the model
+    model.predict(X_new)             # predictions in the label's units (classes 0/1)
+    model.predict_proba(X_new)       # classification: (rows, 2) class probabilities
+
+fit() trains from scratch as the engine trains on a file task: features (and regression labels)
+standardised with the rows' mean and standard deviation (standardize={standardize}), features
+padded with zeros to FEATURES, {epochs} pass(es) over the rows in a shuffled order (shuffle=False
+keeps the given order), Predict then Learn on each row. One example at a time:
+
     model = Model()                  # or Model(features=FEATURES, seed=SEED, accuracy={accuracy})
     model.setup()                    # once, before training
     for x, y in training_examples:
-        model.predict(x)             # s0 = 0, v0 = x; returns s1
+        model.predict(x)             # one row (1-D): s0 = 0, v0 = x; returns s1
         model.learn(x, y)            # s0 = y, v0 = x; right after predict(x)
     prediction = model.predict(x)
 
@@ -233,6 +242,8 @@ generator, so a program with random ops matches the engine in distribution only.
 import numpy as np
 
 FEATURES = {features}  # F: the length of the features vector
+EPOCHS = {epochs}  # passes over the rows that fit() makes
+STANDARDIZE = {standardize}  # whether fit() standardises features and regression labels
 SEED = {seed}  # seed of the random ops' generator, numpy.random.default_rng(SEED)
 SCALARS, VECTORS, MATRICES = {s}, {v}, {m}  # memory sizes: s0..., v0..., m0...
 
@@ -244,6 +255,8 @@ def _sigmoid(x):
         title = options.title,
         memory = describe(sizes),
         features = options.features,
+        epochs = options.epochs,
+        standardize = if options.standardize { "True" } else { "False" },
         seed = options.seed,
         s = sizes.scalars,
         v = sizes.vectors,
@@ -272,8 +285,56 @@ class Model:
         s, v, m, n = self.s, self.v, self.m, self.n
         with np.errstate(all="ignore"):
 {setup}
+    def fit(self, X, y, epochs=EPOCHS, standardize=STANDARDIZE, shuffle=True):
+        """Trains from scratch on the rows of X (rows, features) with labels y; returns self."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if X.ndim != 2 or X.shape[1] > self.n or y.shape != (X.shape[0],):
+            raise ValueError(
+                f"fit takes X of shape (rows, at most {{self.n}} features) and y of shape (rows,); "
+                f"got {{X.shape}} and {{y.shape}}")
+        sd = X.std(axis=0) if standardize else np.ones(X.shape[1])
+        self.x_mean = X.mean(axis=0) if standardize else np.zeros(X.shape[1])
+        self.x_sd = np.where((sd > 0) & np.isfinite(sd), sd, 1.0)
+        y_sd = y.std() if standardize and not self.accuracy else 1.0
+        self.y_mean = y.mean() if standardize and not self.accuracy else 0.0
+        self.y_sd = y_sd if y_sd > 0 and np.isfinite(y_sd) else 1.0
+        rows, labels = self._rows(X), (y - self.y_mean) / self.y_sd
+        self.s[:], self.v[:], self.m[:] = 0.0, 0.0, 0.0
+        self.setup()
+        order = self.rng.permutation(len(y)) if shuffle else np.arange(len(y))
+        for epoch in range(epochs):
+            if epoch > 0 and shuffle:
+                order = order[self.rng.permutation(len(y))]
+            for i in order:
+                self.predict(rows[i])
+                self.learn(rows[i], labels[i])
+        return self
+
+    def _rows(self, X):
+        """Rows scaled as fit() scaled the training rows, padded with zeros to the feature size."""
+        X = (np.asarray(X, dtype=float) - self.x_mean) / self.x_sd
+        return np.hstack([X, np.zeros((X.shape[0], self.n - X.shape[1]))])
+
+    def _outputs(self, X):
+        """s1 for each row of X in turn (the memory carrying over), after fit()."""
+        if not hasattr(self, "x_mean"):
+            raise ValueError("call fit(X, y) before predicting rows")
+        return np.array([self.predict(row) for row in self._rows(X)])
+
+    def predict_proba(self, X):
+        """Classification: the probabilities of classes 0 and 1 of each row of X."""
+        p = _sigmoid(self._outputs(X))
+        return np.column_stack([1.0 - p, p])
+
     def predict(self, features):
-        """Returns the prediction s1 for one example (s0 is 0 here)."""
+        """One row (1-D): the prediction s1 (s0 is 0 here). Rows (2-D), after fit(): predictions
+        in the label's units (classes 0/1 when classifying)."""
+        if np.ndim(features) == 2:
+            out = self._outputs(features)
+            if self.accuracy:
+                return (_sigmoid(out) > 0.5).astype(int)
+            return self.y_mean + self.y_sd * out
         s, v, m, n = self.s, self.v, self.m, self.n
         v[0] = features
         s[0] = 0.0
