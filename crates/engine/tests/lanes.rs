@@ -220,9 +220,13 @@ fn groups_are_wide_only_where_more_than_two_narrow_ones_are_left() {
     assert_eq!(group_sizes(13), vec![12, 1]);
     assert_eq!(group_sizes(21), vec![12, 9]);
     assert_eq!(group_sizes(5), vec![4, 1]);
-    // Above 16 features every group is narrow.
+    // Above 8 features every group is narrow, and one or two tasks left over run alone.
     let tasks = make_tasks::<32>(10, EvalType::RmsError);
-    assert_eq!(split(&tasks, 0..10), vec![0..4, 4..8, 8..10]);
+    assert_eq!(split(&tasks, 0..10), vec![0..4, 4..8, 8..9, 9..10]);
+    assert_eq!(split(&tasks, 0..7), vec![0..4, 4..7]);
+    assert_eq!(split(&tasks, 0..5), vec![0..4, 4..5]);
+    let tasks = make_tasks::<16>(10, EvalType::Accuracy);
+    assert_eq!(split(&tasks, 0..10), vec![0..4, 4..8, 8..9, 9..10]);
 }
 
 #[test]
@@ -238,7 +242,7 @@ fn lanes_give_the_outcomes_of_one_task_at_a_time_at_32_features() {
     // ops in its own stack slot: more than a test thread's 2 MiB, within the 8 MiB of a main
     // thread (and of the worker pool's threads).
     let run = || {
-        let tasks = make_tasks::<32>(2, EvalType::RmsError);
+        let tasks = make_tasks::<32>(3, EvalType::RmsError);
         compare(&tasks, &programs(30, 6))
     };
     let (scored, stopped) = std::thread::Builder::new()
@@ -384,4 +388,73 @@ fn a_lane_whose_validation_stops_early_trains_on_from_where_it_stopped() {
     let tasks = make_tasks::<4>(4, EvalType::RmsError);
     let (scored, stopped) = compare(&tasks, &[a]);
     assert!(scored > 0 && stopped > 0, "{scored} {stopped}");
+}
+
+/// Programs that share Predict and Learn but not Setup (here: with random ops), run one per
+/// lane on one task (`execute_members`), against each run alone.
+fn members_side_by_side<const L: usize>() {
+    use automl_zero_engine::evaluation::lanes::execute_members;
+    let tasks = make_tasks::<4>(1, EvalType::RmsError);
+    let group = Group::<4, L>::new(&tasks, 0..1);
+    let mut lane_memory = LaneMemory::<4, L>::new(SIZES);
+    let mut memory = Memory::<4>::new(SIZES);
+    let programs = random_op_programs(200, 9);
+    let mut rng = Rng::new(17, 3);
+    let (mut checked, mut scored) = (0, 0);
+    for (i, a) in programs.iter().enumerate() {
+        // Variants of one program differing only in Setup: each takes the Setup of another.
+        let variants: Vec<Algorithm> = (0..1 + rng.below(L))
+            .map(|_| Algorithm {
+                setup: programs[rng.below(programs.len())].setup.clone(),
+                ..a.clone()
+            })
+            .collect();
+        let compiled: Vec<Program> = variants
+            .iter()
+            .map(|v| Program::compile(v, &SIZES, 4).unwrap())
+            .collect();
+        let refs: Vec<&Program> = compiled.iter().collect();
+        let stream = |l: usize| MtRng::new((7000 * i + l.min(compiled.len() - 1)) as u32);
+        let mut rngs: [MtRng; L] = std::array::from_fn(stream);
+        let got = execute_members(
+            &refs,
+            &group,
+            &tasks,
+            75,
+            20,
+            100.0,
+            &mut lane_memory,
+            &mut rngs,
+        );
+        for (l, program) in compiled.iter().enumerate() {
+            let expected = execute(
+                program,
+                &tasks[0],
+                75,
+                20,
+                100.0,
+                &mut memory,
+                &mut stream(l),
+                None,
+            );
+            assert_same(
+                &got[l],
+                &expected,
+                &format!("program {i}, lane {l}\n{}", variants[l]),
+            );
+            checked += 1;
+            scored += usize::from(expected.fitness > 0.0);
+        }
+    }
+    assert!(checked > 400 && scored > 100, "{checked} {scored}");
+}
+
+#[test]
+fn members_side_by_side_narrow() {
+    members_side_by_side::<NARROW>();
+}
+
+#[test]
+fn members_side_by_side_wide() {
+    members_side_by_side::<WIDE>();
 }

@@ -30,9 +30,10 @@ pub const NARROW: usize = 4;
 /// the paper's and every shipped multi-task config's searches run as one group.
 pub const WIDE: usize = 12;
 
-/// The largest feature size run in wide groups: an unoptimised build's stack cannot hold the
-/// temporaries of wide 32 x 32 matrices.
-pub const WIDE_MAX_FEATURES: usize = 16;
+/// The largest feature size run in wide groups: at F = 16 a twelve-lane matrix takes 24 KB, two
+/// of them fill a core's L1 cache, and four lanes ran as fast (at F = 32 an unoptimised build's
+/// stack could not even hold the temporaries).
+pub const WIDE_MAX_FEATURES: usize = 8;
 
 /// Whether a group of `tasks` tasks runs wide ([`WIDE`] lanes) or narrow ([`NARROW`]);
 /// [`split`] makes wide groups only of feature sizes up to [`WIDE_MAX_FEATURES`].
@@ -157,7 +158,10 @@ impl<const F: usize, const L: usize> LaneScratch<F, L> {
 }
 
 /// The groups that `tasks[range]` runs in: consecutive tasks of one shape, a wide group (see
-/// [`is_wide`]) where more than two narrow ones are left, else narrow ones.
+/// [`is_wide`]) where more than two narrow ones are left, else narrow ones. Above
+/// [`WIDE_MAX_FEATURES`], one or two tasks left over run one at a time: a task alone takes a
+/// third of a narrow group's time there (at F = 16: 184 against 567 ns a step), so padding them
+/// into a narrow group would cost more than it saves.
 pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Range<usize>> {
     let mut groups = Vec::new();
     let mut t = range.start;
@@ -168,6 +172,8 @@ pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Rang
             .count();
         let size = if F <= WIDE_MAX_FEATURES && run > 2 * NARROW {
             run.min(WIDE)
+        } else if F > WIDE_MAX_FEATURES && run <= NARROW / 2 {
+            1
         } else {
             run.min(NARROW)
         };
@@ -279,6 +285,66 @@ pub fn execute_lanes<const F: usize, const L: usize>(
     };
     run(
         program,
+        group,
+        0,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rngs,
+        None,
+        None,
+    )
+}
+
+/// [`super::execute`] of up to `L` programs on one task, one program per lane, for programs
+/// that differ in Setup only: each lane runs its own program's Setup (drawing from `rngs[l]`),
+/// then the lanes train and validate side by side with the Predict and Learn they share
+/// (`shared`, any of them). `group` holds the one task in every lane; `programs` holds 1 to `L`
+/// programs, the last one repeated in the lanes left.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_members<const F: usize, const L: usize>(
+    programs: &[&Program],
+    group: &Group<F, L>,
+    tasks: &[Task<F>],
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut LaneMemory<F, L>,
+    rngs: &mut [MtRng],
+) -> [Outcome; L] {
+    assert!(
+        group.range.len() == 1 && (1..=L).contains(&programs.len()),
+        "members run on one task, 1 to {L} of them"
+    );
+    let shared = programs[0];
+    assert!(
+        programs.iter().all(|p| p.same_train_loop(shared)),
+        "members share Predict and Learn"
+    );
+    let group = &group.with(tasks);
+    for p in programs {
+        check(p, memory, rngs);
+    }
+    let needs = programs.iter().fold([0; 3], |n, p| {
+        let m = p.needs();
+        [n[0].max(m[0]), n[1].max(m[1]), n[2].max(m[2])]
+    });
+    memory.wipe_used(needs);
+    let mut one = memory.lane(0);
+    for l in 0..L {
+        one.wipe_used(needs);
+        programs[l.min(programs.len() - 1)].run(Component::Setup, &mut one, &mut rngs[l]);
+        memory.set_lane(l, &one);
+    }
+    let random = programs.iter().any(|p| p.is_random());
+    let run = if random {
+        run_from::<F, L, true, false>
+    } else {
+        run_from::<F, L, false, false>
+    };
+    run(
+        shared,
         group,
         0,
         num_train,

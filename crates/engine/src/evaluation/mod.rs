@@ -144,11 +144,39 @@ impl<const F: usize> AnyGroup<F> {
         }
     }
 
+    /// The group of the one task `t` in every lane, wide or narrow: for members run side by
+    /// side on it (see [`lanes::execute_members`]).
+    fn of_task(tasks: &[Task<F>], t: usize, wide: bool) -> Self {
+        if wide {
+            AnyGroup::Wide(Group::new(tasks, t..t + 1))
+        } else {
+            AnyGroup::Narrow(Group::new(tasks, t..t + 1))
+        }
+    }
+
     /// The tasks' positions in the list.
     fn range(&self) -> Range<usize> {
         match self {
             AnyGroup::Narrow(g) => g.range(),
             AnyGroup::Wide(g) => g.range(),
+        }
+    }
+}
+
+/// What one worker runs of a stage's full runs: positions in the stage's pending list.
+enum Unit {
+    /// One job's tasks of one lane group (or a single job and task).
+    Tasks(Range<usize>),
+    /// Jobs that share Predict and Learn, on one task, one per lane.
+    Members(Vec<usize>),
+}
+
+impl Unit {
+    /// The pending positions the unit runs, in the order of its outcomes.
+    fn positions(&self) -> Vec<usize> {
+        match self {
+            Unit::Tasks(range) => range.clone().collect(),
+            Unit::Members(ks) => ks.clone(),
         }
     }
 }
@@ -263,6 +291,8 @@ pub struct Evaluator<const F: usize> {
     shard_work: Vec<ShardWork>,
     /// The groups of tasks that programs without random ops run on side by side.
     groups: Vec<AnyGroup<F>>,
+    /// The one-task groups members run side by side in, by (task, wide).
+    member_groups: HashMap<(usize, bool), AnyGroup<F>>,
     /// Each stage's tasks split into parts (see [`lanes::split`]), by the stage's range.
     stage_parts: HashMap<(usize, usize), Vec<Part>>,
     /// The last batch's canonical-cache and FEC entries, stored when the next batch begins.
@@ -311,6 +341,7 @@ impl<const F: usize> Evaluator<F> {
             pending_of: Vec::new(),
             shard_work: (0..fec::SHARDS).map(|_| ShardWork::default()).collect(),
             groups: Vec::new(),
+            member_groups: HashMap::new(),
             stage_parts: HashMap::new(),
             deferred_canonical: Vec::new(),
             deferred_fec: Vec::new(),
@@ -462,6 +493,7 @@ impl<const F: usize> Evaluator<F> {
             deferred_canonical,
             deferred_fec,
             groups,
+            member_groups,
             stage_parts,
             ..
         } = self;
@@ -677,7 +709,7 @@ impl<const F: usize> Evaluator<F> {
                         .then_some(group_of[t])
                         .flatten()
                 };
-                let mut units: Vec<Range<usize>> = Vec::new();
+                let mut units: Vec<Unit> = Vec::new();
                 let mut k = 0;
                 while k < pending.len() {
                     let mut end = k + 1;
@@ -689,20 +721,40 @@ impl<const F: usize> Evaluator<F> {
                             end += 1;
                         }
                     }
-                    units.push(k..end);
+                    units.push(Unit::Tasks(k..end));
                     k = end;
                 }
+                let units = members_side_by_side(units, pending, jobs, tasks, settings, &group_of);
+                for unit in &units {
+                    if let Unit::Members(ks) = unit {
+                        let t = pending[ks[0]].1;
+                        let wide = lanes::is_wide(ks.len());
+                        member_groups
+                            .entry((t, wide))
+                            .or_insert_with(|| AnyGroup::of_task(tasks, t, wide));
+                    }
+                }
+                let member_groups = &*member_groups;
                 let mut results: Vec<[Outcome; WIDE]> = Vec::new();
                 workers.map(&units, &mut results, |unit| {
                     let mut out = [Outcome::default(); WIDE];
+                    let mut guard = scratch[workers.index()].lock().expect("scratch lock");
+                    let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
+                    let unit = match unit {
+                        Unit::Members(ks) => {
+                            let t = pending[ks[0]].1;
+                            let group = &member_groups[&(t, lanes::is_wide(ks.len()))];
+                            execute_members(ks, pending, jobs, group, tasks, settings, s, &mut out);
+                            return out;
+                        }
+                        Unit::Tasks(unit) => unit,
+                    };
                     let (i, t) = pending[unit.start];
                     let job = &jobs[i];
                     if let Some(outcome) = job.ahead[t] {
                         out[0] = outcome;
                         return out;
                     }
-                    let mut guard = scratch[workers.index()].lock().expect("scratch lock");
-                    let s = guard.get_or_insert_with(|| Scratch::new(settings.sizes));
                     match key((i, t)) {
                         Some(g) if unit.len() > 1 => {
                             let unit = &pending[unit.clone()];
@@ -726,8 +778,11 @@ impl<const F: usize> Evaluator<F> {
                     out
                 });
                 outcomes.clear();
+                outcomes.resize(pending.len(), Outcome::default());
                 for (unit, result) in units.iter().zip(&results) {
-                    outcomes.extend_from_slice(&result[..unit.len()]);
+                    for (k, outcome) in unit.positions().into_iter().zip(result) {
+                        outcomes[k] = *outcome;
+                    }
                 }
             }
             for (&(i, t), outcome) in pending.iter().zip(outcomes.iter()) {
@@ -1036,6 +1091,100 @@ fn probe_task<const F: usize>(
 
 /// The full runs of a job on a lane group, each lane with its task's random stream: the
 /// outcomes of the `unit`'s (job, task) pairs, in order, into `out`.
+/// The units with the single runs that can go side by side gathered: jobs with the same
+/// Predict and Learn (Setups may differ), the same train budget, on a task of their own (no
+/// lane group), each run in full (not replayed, not made ahead); up to a wide group's width of
+/// them per unit, in batch order. Every lane computes what the job's single run computes.
+fn members_side_by_side<const F: usize>(
+    units: Vec<Unit>,
+    pending: &[(usize, usize)],
+    jobs: &[Job],
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    group_of: &[Option<usize>],
+) -> Vec<Unit> {
+    let width = if F <= lanes::WIDE_MAX_FEATURES {
+        WIDE
+    } else {
+        NARROW
+    };
+    let alone = |unit: &Unit| match unit {
+        Unit::Tasks(r) if r.len() == 1 => {
+            let (i, t) = pending[r.start];
+            let job = &jobs[i];
+            (!job.blind && job.ahead[t].is_none() && group_of[t].is_none()).then_some(r.start)
+        }
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(units.len());
+    // Open buckets by (task, budget): the positions gathered so far.
+    let mut open: HashMap<(usize, usize), Vec<Vec<usize>>> = HashMap::new();
+    for unit in units {
+        let Some(k) = alone(&unit) else {
+            out.push(unit);
+            continue;
+        };
+        let (i, t) = pending[k];
+        let n = train_examples(settings, jobs[i].cost, &tasks[t]);
+        let buckets = open.entry((t, n)).or_default();
+        let program = &jobs[i].program;
+        match buckets
+            .iter_mut()
+            .find(|b| b.len() < width && jobs[pending[b[0]].0].program.same_train_loop(program))
+        {
+            Some(bucket) => bucket.push(k),
+            None => buckets.push(vec![k]),
+        }
+    }
+    let mut buckets: Vec<Vec<usize>> = open.into_values().flatten().collect();
+    buckets.sort_unstable_by_key(|b| b[0]);
+    for b in buckets {
+        out.push(match b.len() {
+            1 => Unit::Tasks(b[0]..b[0] + 1),
+            _ => Unit::Members(b),
+        });
+    }
+    out
+}
+
+/// The full runs of the jobs at pending positions `ks` (sharing Predict and Learn, on one
+/// task) side by side, one job per lane, each with its own random stream.
+#[allow(clippy::too_many_arguments)]
+fn execute_members<const F: usize>(
+    ks: &[usize],
+    pending: &[(usize, usize)],
+    jobs: &[Job],
+    group: &AnyGroup<F>,
+    tasks: &[Task<F>],
+    settings: &EvalSettings,
+    scratch: &mut Scratch<F>,
+    out: &mut [Outcome; WIDE],
+) {
+    let t = pending[ks[0]].1;
+    let task = &tasks[t];
+    let first = &jobs[pending[ks[0]].0];
+    let n = train_examples(settings, first.cost, task);
+    let programs: Vec<&Program> = ks.iter().map(|&k| &jobs[pending[k].0].program).collect();
+    let stream = |l: usize| {
+        let job = &jobs[pending[ks[l.min(ks.len() - 1)]].0];
+        task_rng(job.seed, t)
+    };
+    let (v, e) = (task.valid_steps(), settings.max_abs_error);
+    match group {
+        AnyGroup::Narrow(g) => {
+            let mut rngs: [MtRng; NARROW] = std::array::from_fn(stream);
+            let memory = &mut scratch.narrow.memory;
+            let o = lanes::execute_members(&programs, g, tasks, n, v, e, memory, &mut rngs);
+            out[..NARROW].copy_from_slice(&o);
+        }
+        AnyGroup::Wide(g) => {
+            let mut rngs: [MtRng; WIDE] = std::array::from_fn(stream);
+            let memory = &mut scratch.wide().1.memory;
+            *out = lanes::execute_members(&programs, g, tasks, n, v, e, memory, &mut rngs);
+        }
+    }
+}
+
 fn execute_group<const F: usize, const L: usize>(
     job: &Job,
     group: &Group<F, L>,

@@ -9,8 +9,10 @@ use crate::memory::{FEATURES, LABEL, LaneMemory, Matrix, Memory, MemorySizes, Ve
 use crate::ops::{Data, Kind, Op};
 use crate::program::{Algorithm, Component, Instruction};
 use crate::rng::MtRng;
-use sums::{Lanes, dot, matrix_sum, matrix_vector_row, strided_sum, vector_sum};
+use sums::{Lanes, dot, matrix_vector_row};
 
+pub mod reference;
+mod step;
 mod sums;
 
 /// One compiled instruction.
@@ -32,6 +34,10 @@ pub struct Code {
     pub x: f64,
     /// Uniform high end or gaussian standard deviation.
     pub y: f64,
+    /// An outer product fused with the matrix sum that follows it and reads its result:
+    /// that sum's (out, in1, in2). The sum's own code is left as a no-op, so that a program
+    /// keeps its length.
+    pub then_sum: Option<(u16, u16, u16)>,
 }
 
 impl Code {
@@ -46,6 +52,7 @@ impl Code {
             j: 0,
             x: 0.0,
             y: 0.0,
+            then_sum: None,
         };
         match ins.op.info().data {
             Data::None => {}
@@ -83,6 +90,8 @@ pub struct Program {
     predict_reads_label: bool,
     /// Whether Predict writes the features cell v0 (which Learn must see restored).
     predict_writes_features: bool,
+    /// The estimated cost of one training step (see [`Program::step_cost`]).
+    step_cost: u64,
 }
 
 impl Program {
@@ -111,6 +120,7 @@ impl Program {
         self.predict_writes_features = false;
         self.needs = [0; 3];
         self.features = features;
+        self.step_cost = 0;
         for ((codes, c), flags) in self.parts.iter_mut().zip(Component::ALL).zip(keep) {
             codes.clear();
             for (ins, _) in algorithm
@@ -146,8 +156,12 @@ impl Program {
                         self.predict_writes_features = true;
                     }
                 }
+                if c != Component::Setup {
+                    self.step_cost += info.cost;
+                }
                 codes.push(Code::compile(ins, features));
             }
+            fuse(codes);
         }
     }
 
@@ -158,11 +172,7 @@ impl Program {
 
     /// The estimated cost of one training step (Predict and Learn), in the op table's units.
     pub fn step_cost(&self) -> u64 {
-        [Component::Predict, Component::Learn]
-            .iter()
-            .flat_map(|&c| self.part(c))
-            .map(|code| code.op.info().cost)
-            .sum()
+        self.step_cost
     }
 
     /// One past the largest scalar, vector and matrix address the program uses.
@@ -183,6 +193,13 @@ impl Program {
     /// Whether Predict writes v0: if not, the features need no restoring before Learn.
     pub fn predict_writes_features(&self) -> bool {
         self.predict_writes_features
+    }
+
+    /// Whether the two programs run the same Predict and Learn (their Setups may differ).
+    pub fn same_train_loop(&self, other: &Program) -> bool {
+        self.features == other.features
+            && self.parts[Component::Predict as usize] == other.parts[Component::Predict as usize]
+            && self.parts[Component::Learn as usize] == other.parts[Component::Learn as usize]
     }
 
     /// Whether every address the program uses is within memories of these sizes.
@@ -238,10 +255,30 @@ impl Program {
     }
 }
 
+/// Fuses each outer product with a matrix sum right after it that reads its result (the
+/// update of a network's weights, `m1 = outer(a, b); m0 = m0 + m1`): the pair runs as one pass
+/// over the matrices, computing each element as the two would, one after the other.
+fn fuse(codes: &mut [Code]) {
+    for k in 1..codes.len() {
+        let (outer, sum) = (codes[k - 1], codes[k]);
+        if outer.op == Op::VectorOuterProduct
+            && outer.then_sum.is_none()
+            && sum.op == Op::MatrixSum
+            && (sum.in1 == outer.out || sum.in2 == outer.out)
+        {
+            codes[k - 1].then_sum = Some((sum.out, sum.in1, sum.in2));
+            codes[k] = Code {
+                op: Op::NoOp,
+                ..sum
+            };
+        }
+    }
+}
+
 /// A vector, one value per lane in each element.
-type LaneVector<const F: usize, const L: usize> = [Lanes<L>; F];
+pub(crate) type LaneVector<const F: usize, const L: usize> = [Lanes<L>; F];
 /// A matrix, one value per lane in each element.
-type LaneMatrix<const F: usize, const L: usize> = [[Lanes<L>; F]; F];
+pub(crate) type LaneMatrix<const F: usize, const L: usize> = [[Lanes<L>; F]; F];
 
 impl Program {
     /// Whether the program can run on this lane memory: its addresses exist and F matches.
@@ -288,76 +325,41 @@ impl Program {
     ) {
         for code in &self.parts[c as usize] {
             // SAFETY: guaranteed by the caller.
-            unsafe { step(code, cells, rngs) };
+            unsafe { step::step(code, cells, rngs) };
+        }
+    }
+
+    /// Runs one component on every lane of a lane memory with the plain interpreter
+    /// ([`reference`]) that the fast one is tested against; lane `l` draws from `rngs[l]`.
+    ///
+    /// Panics if the memory lacks an address the program uses, has another feature size, or
+    /// `rngs` lacks a generator for a lane of a program that draws random numbers.
+    pub fn run_lanes_reference<const F: usize, const L: usize>(
+        &self,
+        c: Component,
+        m: &mut LaneMemory<F, L>,
+        rngs: &mut [MtRng],
+    ) {
+        assert!(
+            self.fits_lanes(m),
+            "a program runs only on a memory with its sizes"
+        );
+        assert!(!self.random || rngs.len() >= L, "one generator per lane");
+        let cells = Cells::<F, L> {
+            s: m.scalars.as_mut_ptr(),
+            v: m.vectors.as_mut_ptr(),
+            m: m.matrices.as_mut_ptr(),
+        };
+        for code in &self.parts[c as usize] {
+            // SAFETY: checked just above.
+            unsafe { reference::step(code, &cells, rngs) };
         }
     }
 }
 
-#[inline(always)]
-fn map_s<const L: usize>(a: &Lanes<L>, f: impl Fn(f64) -> f64) -> Lanes<L> {
-    std::array::from_fn(|l| f(a[l]))
-}
-
-#[inline(always)]
-fn zip_s<const L: usize>(a: &Lanes<L>, b: &Lanes<L>, f: impl Fn(f64, f64) -> f64) -> Lanes<L> {
-    std::array::from_fn(|l| f(a[l], b[l]))
-}
-
-#[inline(always)]
-fn map_v<const F: usize, const L: usize>(
-    a: &LaneVector<F, L>,
-    f: impl Fn(f64) -> f64,
-) -> LaneVector<F, L> {
-    std::array::from_fn(|k| map_s(&a[k], &f))
-}
-
-#[inline(always)]
-fn zip_v<const F: usize, const L: usize>(
-    a: &LaneVector<F, L>,
-    b: &LaneVector<F, L>,
-    f: impl Fn(f64, f64) -> f64,
-) -> LaneVector<F, L> {
-    std::array::from_fn(|k| zip_s(&a[k], &b[k], &f))
-}
-
-#[inline(always)]
-fn map_m<const F: usize, const L: usize>(
-    a: &LaneMatrix<F, L>,
-    f: impl Fn(f64) -> f64,
-) -> LaneMatrix<F, L> {
-    std::array::from_fn(|r| map_v(&a[r], &f))
-}
-
-#[inline(always)]
-fn zip_m<const F: usize, const L: usize>(
-    a: &LaneMatrix<F, L>,
-    b: &LaneMatrix<F, L>,
-    f: impl Fn(f64, f64) -> f64,
-) -> LaneMatrix<F, L> {
-    std::array::from_fn(|r| zip_v(&a[r], &b[r], &f))
-}
-
-/// A vector's sum, per lane.
-#[inline(always)]
-fn sum_v<const F: usize, const L: usize>(a: &LaneVector<F, L>) -> Lanes<L> {
-    vector_sum::<F, L>(|k, l| a[k][l])
-}
-
-#[inline(always)]
-fn scale<const L: usize>(a: Lanes<L>, by: f64) -> Lanes<L> {
-    map_s(&a, |x| x / by)
-}
-
-#[inline(always)]
-fn std_of<const F: usize, const L: usize>(a: &LaneVector<F, L>) -> Lanes<L> {
-    let mean = scale(sum_v(a), F as f64);
-    let squares = scale(dot(a, a), F as f64);
-    zip_s(&squares, &mean, |q, m| (q - m * m).sqrt())
-}
-
 /// The smaller of two values as C++ `std::min` picks it (`b < a ? b : a`).
 #[inline(always)]
-fn min_of(a: f64, b: f64) -> f64 {
+pub fn min_of(a: f64, b: f64) -> f64 {
     if b < a { b } else { a }
 }
 
@@ -386,201 +388,10 @@ pub fn matrix_times_vector<const F: usize>(m: &Matrix<F>, x: &Vector<F>) -> Vect
 }
 
 /// Base pointers of the three memories, taken once per run; `L` lanes per value.
-struct Cells<const F: usize, const L: usize> {
+pub(crate) struct Cells<const F: usize, const L: usize> {
     s: *mut Lanes<L>,
     v: *mut LaneVector<F, L>,
     m: *mut LaneMatrix<F, L>,
-}
-
-/// Executes one instruction on every lane; lane `l` draws its random numbers from `rngs[l]`.
-///
-/// # Safety
-/// Every address of `c` must be within the memory that `cells` points into, and `rngs` must
-/// hold `L` generators if `c` draws random numbers.
-#[inline(always)]
-unsafe fn step<const F: usize, const L: usize>(c: &Code, cells: &Cells<F, L>, rngs: &mut [MtRng]) {
-    // SAFETY (every `get!`/`set!` below): the caller guarantees that the memory holds every
-    // address of `c`; compilation clamped the element indices to the feature size. Each
-    // reference lives only within one expression, so none aliases a live `&mut`.
-    macro_rules! get {
-        ($m:expr, $i:expr) => {
-            unsafe { &*$m.add($i) }
-        };
-    }
-    macro_rules! set {
-        ($m:expr, $i:expr) => {
-            unsafe { &mut *$m.add($i) }
-        };
-    }
-    let (o, a, b) = (c.out as usize, c.in1 as usize, c.in2 as usize);
-    let (s, v, mx) = (cells.s, cells.v, cells.m);
-    let ff = F as f64;
-    match c.op {
-        Op::NoOp => {}
-        Op::ScalarSum => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x + y),
-        Op::ScalarDiff => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x - y),
-        Op::ScalarProduct => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x * y),
-        Op::ScalarDivision => *set!(s, o) = zip_s(get!(s, a), get!(s, b), |x, y| x / y),
-        Op::ScalarAbs => *set!(s, o) = map_s(get!(s, a), f64::abs),
-        Op::ScalarReciprocal => *set!(s, o) = map_s(get!(s, a), |x| 1.0 / x),
-        Op::ScalarSin => *set!(s, o) = map_s(get!(s, a), f64::sin),
-        Op::ScalarCos => *set!(s, o) = map_s(get!(s, a), f64::cos),
-        Op::ScalarTan => *set!(s, o) = map_s(get!(s, a), f64::tan),
-        Op::ScalarArcsin => *set!(s, o) = map_s(get!(s, a), f64::asin),
-        Op::ScalarArccos => *set!(s, o) = map_s(get!(s, a), f64::acos),
-        Op::ScalarArctan => *set!(s, o) = map_s(get!(s, a), f64::atan),
-        Op::ScalarExp => *set!(s, o) = map_s(get!(s, a), f64::exp),
-        Op::ScalarLog => *set!(s, o) = map_s(get!(s, a), f64::ln),
-        Op::ScalarHeaviside => {
-            *set!(s, o) = map_s(get!(s, a), |x| if x >= 0.0 { 1.0 } else { 0.0 })
-        }
-        Op::VectorHeaviside => *set!(v, o) = map_v(get!(v, a), |x| if x > 0.0 { 1.0 } else { 0.0 }),
-        Op::MatrixHeaviside => {
-            *set!(mx, o) = map_m(get!(mx, a), |x| if x > 0.0 { 1.0 } else { 0.0 })
-        }
-        Op::ScalarVectorProduct => {
-            let k = *get!(s, a);
-            *set!(v, o) = std::array::from_fn(|e| zip_s(&k, &get!(v, b)[e], |p, q| p * q));
-        }
-        Op::ScalarBroadcast => *set!(v, o) = [*get!(s, a); F],
-        Op::VectorReciprocal => *set!(v, o) = map_v(get!(v, a), |x| 1.0 / x),
-        Op::VectorNorm => *set!(s, o) = map_s(&dot(get!(v, a), get!(v, a)), f64::sqrt),
-        Op::VectorAbs => *set!(v, o) = map_v(get!(v, a), f64::abs),
-        Op::VectorSum => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x + y),
-        Op::VectorDiff => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x - y),
-        Op::VectorProduct => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x * y),
-        Op::VectorDivision => *set!(v, o) = zip_v(get!(v, a), get!(v, b), |x, y| x / y),
-        Op::VectorInnerProduct => *set!(s, o) = dot(get!(v, a), get!(v, b)),
-        Op::VectorOuterProduct => {
-            let (x, y) = (*get!(v, a), *get!(v, b));
-            *set!(mx, o) = std::array::from_fn(|r| {
-                std::array::from_fn(|col| zip_s(&x[r], &y[col], |p, q| p * q))
-            });
-        }
-        Op::ScalarMatrixProduct => {
-            let k = *get!(s, a);
-            *set!(mx, o) = std::array::from_fn(|r| {
-                std::array::from_fn(|col| zip_s(&k, &get!(mx, b)[r][col], |p, q| p * q))
-            });
-        }
-        Op::MatrixReciprocal => *set!(mx, o) = map_m(get!(mx, a), |x| 1.0 / x),
-        Op::MatrixVectorProduct => {
-            let x = *get!(v, b);
-            *set!(v, o) = std::array::from_fn(|r| matrix_vector_row(&get!(mx, a)[r], &x));
-        }
-        Op::VectorColumnBroadcast => {
-            let x = *get!(v, a);
-            *set!(mx, o) = std::array::from_fn(|r| [x[r]; F]);
-        }
-        Op::VectorRowBroadcast => *set!(mx, o) = [*get!(v, a); F],
-        Op::MatrixNorm => *set!(s, o) = map_s(&matrix_sum(get!(mx, a), |x| x * x), f64::sqrt),
-        Op::MatrixColumnNorm => {
-            let x = get!(mx, a);
-            *set!(v, o) = std::array::from_fn(|col| {
-                let sum = strided_sum::<F, L>(|r, l| x[r][col][l] * x[r][col][l]);
-                map_s(&sum, f64::sqrt)
-            });
-        }
-        Op::MatrixRowNorm => {
-            let x = get!(mx, a);
-            *set!(v, o) = std::array::from_fn(|r| map_s(&dot(&x[r], &x[r]), f64::sqrt))
-        }
-        Op::MatrixTranspose => {
-            let x = *get!(mx, a);
-            *set!(mx, o) = std::array::from_fn(|r| std::array::from_fn(|col| x[col][r]));
-        }
-        Op::MatrixAbs => *set!(mx, o) = map_m(get!(mx, a), f64::abs),
-        Op::MatrixSum => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x + y),
-        Op::MatrixDiff => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x - y),
-        Op::MatrixProduct => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x * y),
-        Op::MatrixDivision => *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| x / y),
-        Op::MatrixMatrixProduct => {
-            let (x, y) = (get!(mx, a), get!(mx, b));
-            let mut r: LaneMatrix<F, L> = [[[0.0; L]; F]; F];
-            for (i, row) in r.iter_mut().enumerate() {
-                for k in 0..F {
-                    let xik = x[i][k];
-                    for j in 0..F {
-                        for l in 0..L {
-                            row[j][l] += xik[l] * y[k][j][l];
-                        }
-                    }
-                }
-            }
-            *set!(mx, o) = r;
-        }
-        Op::ScalarMin => *set!(s, o) = zip_s(get!(s, a), get!(s, b), min_of),
-        Op::VectorMin => *set!(v, o) = zip_v(get!(v, a), get!(v, b), min_of),
-        Op::MatrixMin => {
-            *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x < y { x } else { y })
-        }
-        Op::ScalarMax => *set!(s, o) = zip_s(get!(s, a), get!(s, b), max_of),
-        Op::VectorMax => *set!(v, o) = zip_v(get!(v, a), get!(v, b), max_of),
-        Op::MatrixMax => {
-            *set!(mx, o) = zip_m(get!(mx, a), get!(mx, b), |x, y| if x > y { x } else { y })
-        }
-        Op::VectorMean => *set!(s, o) = scale(sum_v(get!(v, a)), ff),
-        Op::MatrixMean => *set!(s, o) = scale(matrix_sum(get!(mx, a), |x| x), (F * F) as f64),
-        Op::MatrixRowMean => {
-            *set!(v, o) = std::array::from_fn(|r| scale(sum_v(&get!(mx, a)[r]), ff))
-        }
-        Op::MatrixRowStDev => *set!(v, o) = std::array::from_fn(|r| std_of(&get!(mx, a)[r])),
-        Op::VectorStDev => *set!(s, o) = std_of(get!(v, a)),
-        Op::MatrixStDev => {
-            let x = get!(mx, a);
-            let n = (F * F) as f64;
-            let mean = scale(matrix_sum(x, |x| x), n);
-            let squares = scale(matrix_sum(x, |x| x * x), n);
-            *set!(s, o) = zip_s(&squares, &mean, |q, m| (q - m * m).sqrt());
-        }
-        Op::ScalarConstSet => *set!(s, o) = [c.x; L],
-        Op::VectorConstSet => set!(v, o)[c.i as usize] = [c.x; L],
-        Op::MatrixConstSet => set!(mx, o)[c.i as usize][c.j as usize] = [c.x; L],
-        Op::ScalarUniformSet => {
-            let out = set!(s, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                out[l] = rng.uniform(c.x, c.y);
-            }
-        }
-        Op::VectorUniformSet => {
-            let out = set!(v, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                for x in out.iter_mut() {
-                    x[l] = rng.uniform(c.x, c.y);
-                }
-            }
-        }
-        Op::MatrixUniformSet => {
-            let out = set!(mx, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                for x in out.iter_mut().flatten() {
-                    x[l] = rng.uniform(c.x, c.y);
-                }
-            }
-        }
-        Op::ScalarGaussianSet => {
-            let out = set!(s, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                out[l] = rng.gaussian(c.x, c.y);
-            }
-        }
-        Op::VectorGaussianSet => {
-            let out = set!(v, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                for x in out.iter_mut() {
-                    x[l] = rng.gaussian(c.x, c.y);
-                }
-            }
-        }
-        Op::MatrixGaussianSet => {
-            let out = set!(mx, o);
-            for (l, rng) in rngs.iter_mut().enumerate().take(L) {
-                for x in out.iter_mut().flatten() {
-                    x[l] = rng.gaussian(c.x, c.y);
-                }
-            }
-        }
-    }
 }
 
 /// Calls `$body` with the const generic `$F` bound to the run-time feature size `$f`.

@@ -19,54 +19,51 @@
 /// One value per lane.
 pub(super) type Lanes<const L: usize> = [f64; L];
 
-/// `count` values (1, 2, 4 or 8) added pairwise by halves: `(f0 + f1) + (f2 + f3)`, ...
+/// Lane-wise `a + b`.
 #[inline(always)]
-fn halves(count: usize, f: impl Fn(usize) -> f64) -> f64 {
+fn add<const L: usize>(a: Lanes<L>, b: Lanes<L>) -> Lanes<L> {
+    let mut r = a;
+    for l in 0..L {
+        r[l] += b[l];
+    }
+    r
+}
+
+/// `count` (1, 2, 4 or 8) of `v[first]`, `v[first + stride]`, ... added pairwise by halves.
+#[inline(always)]
+fn halves<const L: usize>(v: &[Lanes<L>], first: usize, stride: usize, count: usize) -> Lanes<L> {
+    let x = |j: usize| v[first + j * stride];
     match count {
-        1 => f(0),
-        2 => f(0) + f(1),
-        4 => (f(0) + f(1)) + (f(2) + f(3)),
-        8 => ((f(0) + f(1)) + (f(2) + f(3))) + ((f(4) + f(5)) + (f(6) + f(7))),
+        1 => x(0),
+        2 => add(x(0), x(1)),
+        4 => add(add(x(0), x(1)), add(x(2), x(3))),
+        8 => add(
+            add(add(x(0), x(1)), add(x(2), x(3))),
+            add(add(x(4), x(5)), add(x(6), x(7))),
+        ),
         _ => unreachable!("feature sizes are powers of two up to 32"),
     }
 }
 
-/// `n` values (a power of two up to 32) added pairwise by halves.
+/// A packet's four values summed: `(a0 + a2) + (a1 + a3)`.
 #[inline(always)]
-fn pairwise(n: usize, f: impl Fn(usize) -> f64) -> f64 {
-    if n <= 8 {
-        halves(n, f)
-    } else {
-        halves(n / 8, |q| halves(8, |j| f(8 * q + j)))
+fn horizontal<const L: usize>(p: [Lanes<L>; 4]) -> Lanes<L> {
+    add(add(p[0], p[2]), add(p[1], p[3]))
+}
+
+/// The sum of F values (a vector's `sum()`: the reduction of `dot`, `norm`, `mean`).
+#[inline(always)]
+pub(super) fn vector_sum<const F: usize, const L: usize>(t: &[Lanes<L>; F]) -> Lanes<L> {
+    if F == 2 {
+        return add(t[0], t[1]);
     }
-}
-
-/// The sum of a packet of four: `(a0 + a2) + (a1 + a3)`.
-#[inline(always)]
-fn horizontal(p: impl Fn(usize) -> f64) -> f64 {
-    (p(0) + p(2)) + (p(1) + p(3))
-}
-
-/// The sum of `n` values (a multiple of 4, at most 32), Eigen's unrolled tree over packets.
-#[inline(always)]
-fn tree(n: usize, t: impl Fn(usize) -> f64) -> f64 {
-    horizontal(|e| halves(n / 4, |j| t(4 * j + e)))
-}
-
-/// Per lane, the sum of F values `term(k, l)` (a vector's `sum()`: `dot`, `norm`, `mean`).
-#[inline(always)]
-pub(super) fn vector_sum<const F: usize, const L: usize>(
-    term: impl Fn(usize, usize) -> f64,
-) -> Lanes<L> {
-    let mut out = [0.0; L];
-    for (l, o) in out.iter_mut().enumerate() {
-        *o = if F == 2 {
-            term(0, l) + term(1, l)
-        } else {
-            tree(F, |k| term(k, l))
-        };
-    }
-    out
+    let n = F / 4;
+    horizontal([
+        halves(t, 0, 4, n),
+        halves(t, 1, 4, n),
+        halves(t, 2, 4, n),
+        halves(t, 3, 4, n),
+    ])
 }
 
 /// The inner product of two vectors.
@@ -75,51 +72,72 @@ pub(super) fn dot<const F: usize, const L: usize>(
     a: &[Lanes<L>; F],
     b: &[Lanes<L>; F],
 ) -> Lanes<L> {
-    vector_sum::<F, L>(|k, l| a[k][l] * b[k][l])
+    let mut p = [[0.0; L]; F];
+    for k in 0..F {
+        for l in 0..L {
+            p[k][l] = a[k][l] * b[k][l];
+        }
+    }
+    vector_sum(&p)
 }
 
-/// Per lane, the sum of `term` over all F×F values of a matrix, in storage (row-major) order.
+/// The sum of `term` over all F×F values of a matrix, in storage (row-major) order.
 #[inline(always)]
 pub(super) fn matrix_sum<const F: usize, const L: usize>(
     m: &[[Lanes<L>; F]; F],
     term: impl Fn(f64) -> f64,
 ) -> Lanes<L> {
-    let mut out = [0.0; L];
-    for (l, o) in out.iter_mut().enumerate() {
-        let t = |r: usize, c: usize| term(m[r][c][l]);
-        *o = if F == 2 {
-            // Four values: one packet.
-            horizontal(|e| t(e / 2, e % 2))
-        } else if F <= 8 {
-            // Unrolled: the halving tree over all packets, whose halves are whole rows.
-            horizontal(|e| halves(F, |r| halves(F / 4, |j| t(r, 4 * j + e))))
-        } else {
-            // Two accumulators take alternate packets of the row-major storage.
-            let packet = |p: usize, e: usize| t(4 * p / F, (4 * p + e) % F);
-            horizontal(|e| {
-                let (mut even, mut odd) = (packet(0, e), packet(1, e));
-                for p in (2..F * F / 4).step_by(2) {
-                    even += packet(p, e);
-                    odd += packet(p + 1, e);
-                }
-                even + odd
-            })
-        };
+    let t = |r: usize, c: usize| -> Lanes<L> {
+        let mut x = m[r][c];
+        for v in x.iter_mut() {
+            *v = term(*v);
+        }
+        x
+    };
+    if F == 2 {
+        // Four values: one packet.
+        return horizontal([t(0, 0), t(0, 1), t(1, 0), t(1, 1)]);
     }
-    out
+    if F <= 8 {
+        // Unrolled: the halving tree over all packets, whose halves are whole rows.
+        let column = |e: usize| {
+            let mut rows = [[0.0; L]; 8];
+            for (r, row) in rows.iter_mut().enumerate().take(F) {
+                *row = if F == 4 {
+                    t(r, e)
+                } else {
+                    add(t(r, e), t(r, 4 + e))
+                };
+            }
+            halves(&rows, 0, 1, F)
+        };
+        return horizontal([column(0), column(1), column(2), column(3)]);
+    }
+    // Two accumulators take alternate packets of the row-major storage.
+    let column = |e: usize| {
+        let packet = |p: usize| t(4 * p / F, (4 * p + e) % F);
+        let (mut even, mut odd) = (packet(0), packet(1));
+        for p in (2..F * F / 4).step_by(2) {
+            even = add(even, packet(p));
+            odd = add(odd, packet(p + 1));
+        }
+        add(even, odd)
+    };
+    horizontal([column(0), column(1), column(2), column(3)])
 }
 
-/// Per lane, the sum of F single values added pairwise by halves (a column of a row-major
-/// matrix).
+/// The sum of F single values added pairwise by halves (a column of a row-major matrix).
 #[inline(always)]
-pub(super) fn strided_sum<const F: usize, const L: usize>(
-    term: impl Fn(usize, usize) -> f64,
-) -> Lanes<L> {
-    let mut out = [0.0; L];
-    for (l, o) in out.iter_mut().enumerate() {
-        *o = pairwise(F, |k| term(k, l));
+pub(super) fn strided_sum<const F: usize, const L: usize>(t: &[Lanes<L>; F]) -> Lanes<L> {
+    if F <= 8 {
+        return halves(t, 0, 1, F);
     }
-    out
+    let group = |q: usize| halves(t, 8 * q, 1, 8);
+    if F == 16 {
+        add(group(0), group(1))
+    } else {
+        add(add(group(0), group(1)), add(group(2), group(3)))
+    }
 }
 
 /// One element of a matrix times a vector: `row` dotted with `x`.
@@ -132,18 +150,15 @@ pub(super) fn matrix_vector_row<const F: usize, const L: usize>(
         return dot(row, x);
     }
     // Eigen's GEMV: the row's packets added in turn to a zero packet, summed, added to zero.
-    let mut out = [0.0; L];
-    for (l, o) in out.iter_mut().enumerate() {
-        let sum = horizontal(|e| {
-            let mut acc = 0.0;
-            for j in 0..F / 4 {
-                acc += row[4 * j + e][l] * x[4 * j + e][l];
+    let mut acc = [[0.0; L]; 4];
+    for j in 0..F / 4 {
+        for (e, a) in acc.iter_mut().enumerate() {
+            for l in 0..L {
+                a[l] += row[4 * j + e][l] * x[4 * j + e][l];
             }
-            acc
-        });
-        *o = 0.0 + sum;
+        }
     }
-    out
+    add([0.0; L], horizontal(acc))
 }
 
 #[cfg(test)]
@@ -155,7 +170,7 @@ mod tests {
     }
 
     fn sum<const F: usize>(v: [f64; F]) -> f64 {
-        vector_sum::<F, 1>(|k, _| v[k])[0]
+        vector_sum(&one(v))[0]
     }
 
     /// Values whose sum depends on the order: 1e16 swallows a 1 added to it alone.
@@ -190,11 +205,11 @@ mod tests {
     fn columns_sum_by_halves() {
         // (1 + BIG) + (-BIG + 1) = 0 after rounding: 1 + 1e16 is 1e16.
         let v = [1.0, BIG, -BIG, 1.0];
-        assert_eq!(strided_sum::<4, 1>(|k, _| v[k]), [0.0]);
+        assert_eq!(strided_sum(&one(v)), [0.0]);
         let mut w = [0.0; 32];
         (w[0], w[1], w[16], w[31]) = (BIG, 1.0, -BIG, 1.0);
         // ((BIG + 1) + ...) + ((-BIG + ...) + 1) = 0; a running sum gives 1.
-        assert_eq!(strided_sum::<32, 1>(|k, _| w[k]), [0.0]);
+        assert_eq!(strided_sum(&one(w)), [0.0]);
     }
 
     #[test]
