@@ -9,6 +9,7 @@ use crate::tasks::TaskSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod table;
 mod words;
 
 /// The demo config (the original's run_demo.sh), embedded in the binary.
