@@ -114,7 +114,7 @@ impl Trained {
     /// in the label's units (regression) or a logit (classification).
     pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>, ModelError> {
         let n = self.num_features();
-        if n == 0 || rows.len() % n != 0 {
+        if n == 0 || !rows.len().is_multiple_of(n) {
             return Err(ModelError::Table(format!(
                 "{} values do not make rows of {n} features",
                 rows.len()

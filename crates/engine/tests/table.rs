@@ -229,3 +229,21 @@ fn a_trained_learner_predicts_as_training_then_predicting_does() {
         Err(ModelError::Table(_))
     ));
 }
+
+#[test]
+fn a_perfect_baseline_still_makes_a_valid_stop_fitness() {
+    // Classes a line separates: logistic regression is right on every row.
+    let mut data = table(100, Problem::Classification);
+    for r in 0..100 {
+        data.labels[r] = f64::from(u8::from(data.row(r)[2] > 3.0));
+    }
+    let made = table_config(
+        &Plan::in_memory(Problem::Classification, 100, 3).unwrap(),
+        Path::new("."),
+        Some(&Arc::new(data)),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(made.measured.baseline, 1.0);
+    assert_eq!(made.config.sufficient_fitness, Some(0.999999));
+}

@@ -20,6 +20,8 @@ pub const TEST_FRACTION: f64 = 0.2;
 pub const VALID_FRACTION: f64 = 0.25;
 /// The search's time limit unless told otherwise, in seconds.
 pub const MAX_SECONDS: f64 = 600.0;
+/// The highest stop fitness written (a fitness never exceeds 1).
+pub const MAX_STOP_FITNESS: f64 = 0.999999;
 /// Training and validation examples of the FEC probe, at most (fewer on small tables).
 pub const FEC_EXAMPLES: usize = 10;
 
@@ -212,6 +214,8 @@ impl Plan {
             baseline: 0.5,
             fec: [1, 1],
         });
+        // A stop fitness is below 1 (a baseline that is perfect leaves the limits to end it).
+        let baseline = baseline.min(MAX_STOP_FITNESS);
         let max_seconds = match self.max_seconds {
             Some(s) => format!("max_seconds = {s}        # the whole run's time limit"),
             None => "# no time limit: search.max_individuals (or another limit) ends it".into(),
