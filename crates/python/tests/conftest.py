@@ -5,8 +5,12 @@ import os
 import pathlib
 import subprocess
 
-import numpy as np
-import pytest
+# SciPy's array API support, read when SciPy is imported: without it scikit-learn skips its
+# check_array_api_input check.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 

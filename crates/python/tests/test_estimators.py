@@ -164,6 +164,35 @@ def test_ctrl_c_during_fit_keeps_the_best_found_so_far(regression):
     assert np.all(np.isfinite(est.predict(Xt)))
 
 
+def test_other_python_threads_run_during_fit(regression):
+    X, y, _, _ = regression
+    # A fit of two seconds on one thread (beating least squares does not stop it), while
+    # another Python thread notes the time every 10 ms: it runs all along only if fit releases
+    # the GIL (holding it, fit would let it in at progress reports at best).
+    est = AutoMLZeroRegressor(
+        max_seconds=2, random_state=0, n_jobs=1,
+        config={"search.stop_at_sufficient_fitness": False, "search.progress_every": 10**9},
+    )
+    ticks, done = [], threading.Event()
+
+    def tick():
+        while not done.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=tick)
+    start = time.monotonic()
+    thread.start()
+    est.fit(X, y)
+    end = time.monotonic()
+    done.set()
+    thread.join()
+    assert end - start >= 2.0
+    during = [start] + [t for t in ticks if start <= t <= end] + [end]
+    longest = max(b - a for a, b in zip(during, during[1:]))
+    assert len(during) > 50 and longest < 0.5, (len(during), longest)
+
+
 def test_verbose_shows_progress(regression, capfd):
     X, y, _, _ = regression
     AutoMLZeroRegressor(random_state=0, verbose=1, **FAST).fit(X, y)
