@@ -183,6 +183,20 @@ def test_callbacks_see_progress_and_may_stop_the_search():
         az.search(c, seed=3, threads=1, callback=fails)
 
 
+def test_search_arguments_are_checked():
+    c = quick_config()
+    with pytest.raises(ValueError, match="seed: -1 is negative"):
+        az.search(c, seed=-1)
+    with pytest.raises(TypeError, match="threads: 1.5 is not an integer"):
+        az.search(c, threads=1.5)
+    with pytest.raises(ValueError, match="threads: 100000 threads is more than"):
+        az.search(c, threads=100000)
+    with pytest.raises(TypeError, match="config: a dict is neither a Config nor a path"):
+        az.search({"search.population_size": 10})
+    with pytest.raises(ValueError, match="search.max_seconds: must be a number of seconds"):
+        c.set("search.max_seconds", float("inf"))
+
+
 def test_ctrl_c_stops_a_search_within_a_second_keeping_the_best():
     c = quick_config()
     c.set("search.max_individuals", 10**9)

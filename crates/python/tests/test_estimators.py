@@ -117,8 +117,11 @@ def test_bad_input_raises_errors_naming_the_problem(regression, fitted_regressor
         AutoMLZeroClassifier(**FAST).fit(X, np.arange(len(X)) % 3)
     with pytest.raises(ValueError, match="1 class"):
         AutoMLZeroClassifier(**FAST).fit(X, np.ones(len(X)))
-    with pytest.raises(ValueError, match="max_seconds.*not positive"):
-        AutoMLZeroRegressor(max_seconds=-1).fit(X, y)
+    for seconds in (-1, 0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="max_seconds.*not a positive, finite number"):
+            AutoMLZeroRegressor(max_seconds=seconds).fit(X, y)
+    with pytest.raises(ValueError, match="search.max_seconds: .* at most 1e9"):
+        AutoMLZeroRegressor(max_seconds=1e12, **FAST).fit(X, y)
     with pytest.raises(TypeError, match="population_size.*not an integer"):
         AutoMLZeroRegressor(population_size="many").fit(X, y)
     with pytest.raises(TypeError, match="ops"):

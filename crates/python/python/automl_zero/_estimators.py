@@ -1,6 +1,7 @@
 """scikit-learn estimators: a search on resampled tasks made from (X, y), then the found
 learner trained on all of (X, y)."""
 
+import math
 import numbers
 import os
 
@@ -257,8 +258,8 @@ def _check_number(name, value, *, integer=False, positive=False, least=None):
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise TypeError(f"{name}: {value!r} is not {what}")
-    if positive and not value > 0:
-        raise ValueError(f"{name}: {value!r} is not positive")
+    if positive and not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name}: {value!r} is not a positive, finite number")
     if least is not None and value < least:
         raise ValueError(f"{name}: {value!r} is less than {least}")
 

@@ -1,5 +1,6 @@
 """`search`: the experiment protocol of a config, with a progress display and callbacks."""
 
+import numbers
 import os
 import sys
 import time
@@ -74,6 +75,8 @@ def search(config, *, seed=None, threads=None, out=None, callback=None, verbose=
         config = Config.from_file(config)
     if not isinstance(config, Config):
         raise TypeError(f"config: a {type(config).__name__} is neither a Config nor a path")
+    _check_count("seed", seed)
+    _check_count("threads", threads)
     display = _Display(verbose)
 
     def on_progress(record):
@@ -95,3 +98,14 @@ def search(config, *, seed=None, threads=None, out=None, callback=None, verbose=
             stacklevel=2,
         )
     return result
+
+
+def _check_count(name, value):
+    """Raises TypeError or ValueError naming the argument unless `value` is None or an integer
+    of 0 or more."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {value!r} is not an integer")
+    if value < 0:
+        raise ValueError(f"{name}: {value!r} is negative")
