@@ -6,7 +6,6 @@ use automl_zero_engine::export::{ExportOptions, Language, export};
 use automl_zero_engine::memory::MemorySizes;
 use automl_zero_engine::program::parse_file;
 use automl_zero_engine::simplify::{Simplified, annotate, simplify};
-use automl_zero_engine::tasks::{EvalType, TaskKind};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -87,11 +86,12 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let (sizes, config_features, accuracy, (epochs, standardize)) = match config_of(&args)? {
         Some(config) => {
             let features = config.search_tasks.first().map(|t| t.features_size);
+            let o = ExportOptions::for_config(&config);
             (
                 config.memory,
                 features,
-                accuracy_tasks(&config),
-                training_of(&config),
+                o.accuracy,
+                (o.epochs, o.standardize),
             )
         }
         None => {
@@ -142,32 +142,10 @@ pub fn run(args: ExportArgs) -> Result<()> {
 /// the feature size of the config's search tasks.
 pub fn best_py(simplified: &Simplified, config: &Config) -> Result<String> {
     let options = ExportOptions {
-        features: config.search_tasks.first().map_or(4, |t| t.features_size),
-        seed: 0,
         notes: Some(simplified.notes.clone()),
         title: "The best algorithm of this search (best.txt), simplified (best.simplified.txt)."
             .to_string(),
-        accuracy: accuracy_tasks(config),
-        epochs: training_of(config).0,
-        standardize: training_of(config).1,
+        ..ExportOptions::for_config(config)
     };
     Ok(export(&simplified.algorithm, Language::Python, &options)?)
-}
-
-/// How a config's first search task trains: its epochs, and whether it standardises (file
-/// tasks do unless told not to).
-fn training_of(config: &Config) -> (usize, bool) {
-    config.search_tasks.first().map_or((1, true), |t| {
-        let standardize = t.kind == TaskKind::Files && t.standardize.unwrap_or(true);
-        (t.num_train_epochs, standardize)
-    })
-}
-
-/// Whether a config's search tasks are classification (ACCURACY) tasks, so that an exported
-/// model applies the sigmoid before learning unless told otherwise.
-fn accuracy_tasks(config: &Config) -> bool {
-    config
-        .search_tasks
-        .first()
-        .is_some_and(|t| t.eval_type == EvalType::Accuracy)
 }

@@ -165,6 +165,45 @@ fn init_writes_a_config_that_searches_and_predicts() {
     }
 }
 
+#[test]
+fn init_on_a_small_table_sizes_the_fec_probe_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 30 rows: 6 test rows, and 6 of the other 24 validated on per task.
+    std::fs::write(d.join("small.csv"), table(30, false, 2)).unwrap();
+    ok(
+        d,
+        &[
+            "init",
+            "--data",
+            "small.csv",
+            "--task",
+            "regression",
+            "--out",
+            "small.toml",
+        ],
+    );
+    let text = std::fs::read_to_string(d.join("small.toml")).unwrap();
+    assert!(
+        text.contains("fec = { num_train_examples = 10, num_valid_examples = 6 }"),
+        "{text}"
+    );
+    let set = "search.max_individuals=200";
+    ok(
+        d,
+        &[
+            "search",
+            "small.toml",
+            "--quiet",
+            "--out",
+            "run",
+            "--set",
+            set,
+        ],
+    );
+    assert!(d.join("run/summary.json").is_file());
+}
+
 /// Linear regression by gradient descent (the built-in `linear`).
 const LINEAR: &str = "def Setup():\n  s2 = 0.05\ndef Predict():\n  s1 = dot(v1, v0)\ndef Learn():\n  s3 = s0 - s1\n  s3 = s2 * s3\n  v2 = s3 * v0\n  v1 = v1 + v2\n";
 

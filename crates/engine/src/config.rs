@@ -9,6 +9,7 @@ use crate::tasks::TaskSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod table;
 mod words;
 
 /// The demo config (the original's run_demo.sh), embedded in the binary.
@@ -268,6 +269,10 @@ fn default_progress_every() -> u64 {
 /// The most instructions a component may hold.
 pub const MAX_COMPONENT_SIZE: usize = 1000;
 
+/// The longest time limit a search takes (`search.max_seconds`), about 31 years: any longer
+/// (or infinite) is no time a clock can count to.
+pub const MAX_SECONDS_LIMIT: f64 = 1e9;
+
 /// An error reading or checking a config.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -435,7 +440,11 @@ impl Config {
             return Err("checkpoint_every_seconds: must be a number of seconds, 0 or more".into());
         }
         if let Some(t) = s.max_seconds {
-            range("max_seconds", t > 0.0, "must be positive")?;
+            range(
+                "max_seconds",
+                t > 0.0 && t <= MAX_SECONDS_LIMIT,
+                "must be a number of seconds above 0, at most 1e9 (about 31 years)",
+            )?;
         }
         if let Some(fec) = &s.fec {
             fec.check()?;
@@ -724,6 +733,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn a_time_limit_is_a_number_of_seconds_a_clock_counts_to() {
+        for bad in ["0", "-1", "nan", "inf", "1e300"] {
+            let e = Config::from_text(DEMO, "demo", &[format!("search.max_seconds={bad}")])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("search.max_seconds: must be a number of seconds"),
+                "{e}"
+            );
+        }
+        let c = Config::from_text(DEMO, "demo", &["search.max_seconds=1e9".into()]).unwrap();
+        assert_eq!(c.search.max_seconds, Some(1e9));
     }
 
     #[test]

@@ -731,8 +731,9 @@ fn run_for<const F: usize>(
     mut resume: Option<RunState>,
 ) -> Result<RunResult, RunError> {
     let elapsed_before = resume.as_ref().map_or(0.0, |r| r.elapsed_seconds);
-    let started = Instant::now()
-        .checked_sub(Duration::from_secs_f64(elapsed_before))
+    let started = Duration::try_from_secs_f64(elapsed_before)
+        .ok()
+        .and_then(|d| Instant::now().checked_sub(d))
         .unwrap_or_else(Instant::now);
     let generator = generator(config);
     let start = initial_start(config, base_dir, &generator)?;
@@ -747,7 +748,7 @@ fn run_for<const F: usize>(
         deadline: config
             .search
             .max_seconds
-            .map(|s| started + Duration::from_secs_f64(s)),
+            .and_then(|s| started.checked_add(Duration::try_from_secs_f64(s).ok()?)),
     };
     let mut d = Driver::new(config, started, resume.as_mut());
     loop {

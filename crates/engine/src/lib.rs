@@ -19,6 +19,7 @@ pub mod interpreter;
 pub mod liveness;
 pub mod memory;
 pub mod migration;
+pub mod model;
 pub mod mutation;
 pub mod ops;
 pub mod program;

@@ -104,6 +104,24 @@ impl Default for ExportOptions {
     }
 }
 
+impl ExportOptions {
+    /// The options a config's search tasks imply: their feature size (else 4), the sigmoid of
+    /// classification (ACCURACY) tasks, their epochs, and standardisation (file tasks
+    /// standardise unless told not to).
+    pub fn for_config(config: &crate::config::Config) -> ExportOptions {
+        use crate::tasks::{EvalType, TaskKind};
+        let first = config.search_tasks.first();
+        ExportOptions {
+            features: first.map_or(4, |t| t.features_size),
+            accuracy: first.is_some_and(|t| t.eval_type == EvalType::Accuracy),
+            epochs: first.map_or(1, |t| t.num_train_epochs),
+            standardize: first
+                .is_none_or(|t| t.kind == TaskKind::Files && t.standardize.unwrap_or(true)),
+            ..ExportOptions::default()
+        }
+    }
+}
+
 /// An error exporting an algorithm.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExportError {

@@ -40,26 +40,30 @@ pub struct FileExamples<const F: usize> {
     pub test: (Vec<Vector<F>>, Vec<f64>),
     /// How the labels were scaled.
     pub label_scale: LabelScale,
+    /// How the features and labels were scaled (fitted on the training rows).
+    pub scaling: Scaling,
 }
 
-/// Reads a spec's files (paths relative to `base_dir`) and holds out its test rows.
+/// Reads a spec's files (paths relative to `base_dir`), or takes its table in memory, and
+/// holds out its test rows.
 pub fn read(spec: &TaskSpec, key: &str, base_dir: &Path) -> Result<FileData, TaskError> {
     let labels = match spec.eval_type {
         EvalType::Accuracy => Labels::Binary,
         EvalType::RmsError => Labels::Any,
     };
+    let too_wide = |data: &Dataset, name: &dyn std::fmt::Display| {
+        TaskError::Spec(format!(
+            "{name}: rows have {} features, but {key}.features_size is {}; set it to {}",
+            data.num_features,
+            spec.features_size,
+            padded_size(data.num_features).map_or("at most 32 features".into(), |f| f.to_string())
+        ))
+    };
     let read = |path: &PathBuf| -> Result<Dataset, TaskError> {
         let path = base_dir.join(path);
         let data = read_table(&path)?.into_dataset(&path, spec.label.as_ref(), labels)?;
         if data.num_features > spec.features_size {
-            return Err(TaskError::Spec(format!(
-                "{}: rows have {} features, but {key}.features_size is {}; set it to {}",
-                path.display(),
-                data.num_features,
-                spec.features_size,
-                padded_size(data.num_features)
-                    .map_or("at most 32 features".into(), |f| f.to_string())
-            )));
+            return Err(too_wide(&data, &path.display()));
         }
         Ok(data)
     };
@@ -67,7 +71,13 @@ pub fn read(spec: &TaskSpec, key: &str, base_dir: &Path) -> Result<FileData, Tas
         .train_file
         .as_ref()
         .expect("checked by TaskSpec::check");
-    let train = read(train_file)?;
+    let train = match &spec.table {
+        Some(table) if table.num_features > spec.features_size => {
+            return Err(too_wide(table, &"the table"));
+        }
+        Some(table) => in_memory(table, spec, key, labels)?,
+        None => read(train_file)?,
+    };
     let valid = spec.valid_file.as_ref().map(read).transpose()?;
     if let Some(v) = &valid
         && v.num_features != train.num_features
@@ -80,9 +90,12 @@ pub fn read(spec: &TaskSpec, key: &str, base_dir: &Path) -> Result<FileData, Tas
     let (test_rows, pool) = hold_out(train.num_rows(), spec.test_fraction);
     let needed = if valid.is_some() { 1 } else { 2 };
     if pool.len() < needed {
+        let source = match &spec.table {
+            Some(_) => "the table".to_string(),
+            None => base_dir.join(train_file).display().to_string(),
+        };
         return Err(TaskError::Spec(format!(
-            "{key}: {} has {} rows{}; a task needs at least {needed} to train{}",
-            base_dir.join(train_file).display(),
+            "{key}: {source} has {} rows{}; a task needs at least {needed} to train{}",
             train.num_rows(),
             if test_rows.is_empty() {
                 String::new()
@@ -102,6 +115,29 @@ pub fn read(spec: &TaskSpec, key: &str, base_dir: &Path) -> Result<FileData, Tas
         test_rows,
         pool,
     })
+}
+
+/// A spec's table in memory, checked as a file's rows are: its labels 0 or 1 for accuracy
+/// tasks.
+fn in_memory(
+    table: &Dataset,
+    spec: &TaskSpec,
+    key: &str,
+    labels: Labels,
+) -> Result<Dataset, TaskError> {
+    if labels == Labels::Binary
+        && let Some((row, y)) = table
+            .labels
+            .iter()
+            .enumerate()
+            .find(|(_, y)| !super::files::is_binary(**y))
+    {
+        return Err(TaskError::Spec(format!(
+            "{key}: row {row} of the table has the label {y}, but labels of {} tasks must be 0 or 1",
+            spec.kind.name()
+        )));
+    }
+    Ok(table.clone())
 }
 
 /// The smallest feature size the engine runs that holds `n` features.
@@ -163,11 +199,12 @@ pub fn examples<const F: usize>(
         valid: scaling.rows(valid_source, &valid_rows),
         test: scaling.rows(&data.train, &data.test_rows),
         label_scale: scaling.label,
+        scaling,
     }
 }
 
 /// Per-column shifts and scales, fitted on training rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scaling {
     /// Each feature's mean (0 when not standardised).
     pub feature_mean: Vec<f64>,

@@ -1,9 +1,10 @@
 //! Task specifications as a config states them (`[[search_tasks]]` and friends).
 
-use super::files::LabelColumn;
+use super::files::{Dataset, LabelColumn};
 use super::images::DatasetSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What kind of data a task holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +144,11 @@ pub struct TaskSpec {
     /// `projected_binary_classification`: pairs never drawn (in either order).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held_out_pairs: Vec<[u8; 2]>,
+    /// `files`: rows held in memory, read in place of `train_file` (which then only names
+    /// them in messages): a table handed over by a program, such as the Python bindings.
+    /// Never part of a config file.
+    #[serde(skip)]
+    pub table: Option<Arc<Dataset>>,
 }
 
 fn one() -> usize {
@@ -185,6 +191,7 @@ impl TaskSpec {
             classes: None,
             pairs: vec![],
             held_out_pairs: vec![],
+            table: None,
         }
     }
 

@@ -396,8 +396,13 @@ pub fn resolve_dataset_paths(
     data_dir: Option<&Path>,
 ) -> Result<(), TaskError> {
     for (i, spec) in specs.iter_mut().enumerate() {
+        // A table in memory is no file: its `train_file` only names it.
+        let train_file = match spec.table {
+            Some(_) => &mut None,
+            None => &mut spec.train_file,
+        };
         for (name, file) in [
-            ("train_file", &mut spec.train_file),
+            ("train_file", train_file),
             ("valid_file", &mut spec.valid_file),
         ] {
             let Some(file) = file else { continue };
