@@ -459,7 +459,7 @@ impl Driver {
         }
         self.reported_at = Some((self.experiments, s.individuals));
         let (mean, stdev, best) = s.stats();
-        let stats = s.evaluator.fec_stats();
+        let stats = s.fec_stats();
         // A new best program: better than any reported before in this experiment.
         let best_changed = match self.last_best {
             Some((e, record)) if e == self.experiments => best > record,
@@ -483,7 +483,7 @@ impl Driver {
         observer.progress(&Progress {
             experiment: self.experiments,
             individuals: s.individuals,
-            train_steps: s.evaluator.train_steps,
+            train_steps: s.train_steps(),
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
             mean,
             stdev,
@@ -491,7 +491,7 @@ impl Driver {
             individuals_per_second: s.individuals_per_second(),
             fec_hits: stats.hits,
             fec_misses: stats.misses,
-            canonical_hits: s.evaluator.canonical_hits,
+            canonical_hits: s.canonical_hits(),
             islands,
             best_changed,
         });
@@ -531,6 +531,7 @@ impl Driver {
             evaluator,
             search_rng,
         );
+        search.set_workers(ctx.options.workers.clone());
         if let Some(state) = restored {
             search.restore(state).map_err(RunError)?;
         }
@@ -613,12 +614,12 @@ impl Driver {
     fn count<const F: usize>(&mut self, search: &Search<F>, reason: StopReason) {
         self.experiments += 1;
         self.individuals += search.individuals;
-        self.train_steps += search.evaluator.train_steps;
-        let stats = search.evaluator.fec_stats();
+        self.train_steps += search.train_steps();
+        let stats = search.fec_stats();
         self.fec.hits += stats.hits;
         self.fec.misses += stats.misses;
         self.hurdle_stops += search.stopped_at_hurdles;
-        self.canonical_hits += search.evaluator.canonical_hits;
+        self.canonical_hits += search.canonical_hits();
         if reason == StopReason::SufficientFitness {
             self.sufficient_stops = self.sufficient_stops.map(|n| n + 1);
         }
@@ -838,6 +839,7 @@ fn bench_for<const F: usize>(
     let started = Instant::now();
     let mutator = mutator(config);
     let mut search = Search::new(&config.search, mutator, generator, start, evaluator, rng);
+    search.set_workers(workers.clone());
     let limits = Limits {
         max_individuals: Some(individuals),
         max_train_steps: None,
@@ -847,14 +849,14 @@ fn bench_for<const F: usize>(
     };
     workers.install(|| search.run(&limits, |_| {}));
     let seconds = started.elapsed().as_secs_f64();
-    let fec = search.evaluator.fec_stats();
+    let fec = search.fec_stats();
     Ok(BenchRun {
         individuals: search.individuals,
-        train_steps: search.evaluator.train_steps,
-        instructions: search.evaluator.instructions,
+        train_steps: search.train_steps(),
+        instructions: search.instructions(),
         fec_hits: fec.hits,
         fec_misses: fec.misses,
-        canonical_hits: search.evaluator.canonical_hits,
+        canonical_hits: search.canonical_hits(),
         seconds,
     })
 }
