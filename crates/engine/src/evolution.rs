@@ -124,7 +124,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    fn reached(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
+    /// The limit reached, if any, after `individuals` and `train_steps` (interrupt first).
+    pub fn reached(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
         if self.interrupt.load(Ordering::Relaxed) {
             return Some(StopReason::Interrupted);
         }
@@ -136,6 +137,27 @@ impl Limits {
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(StopReason::MaxSeconds);
+        }
+        None
+    }
+
+    /// The clock's stop (interrupt or deadline), if reached.
+    pub fn timed_out(&self) -> Option<StopReason> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Some(StopReason::Interrupted);
+        }
+        self.deadline
+            .is_some_and(|d| Instant::now() >= d)
+            .then_some(StopReason::MaxSeconds)
+    }
+
+    /// The counted stop (`max_individuals`, `max_train_steps`), if reached.
+    pub fn counted(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
+        if self.max_individuals.is_some_and(|m| individuals >= m) {
+            return Some(StopReason::MaxIndividuals);
+        }
+        if self.max_train_steps.is_some_and(|m| train_steps >= m) {
+            return Some(StopReason::MaxTrainSteps);
         }
         None
     }
@@ -224,6 +246,22 @@ pub(crate) struct Hurdles {
 }
 
 impl Hurdles {
+    /// The hurdles of a search config over `num_tasks` tasks, if it has any.
+    pub(crate) fn of(config: &SearchConfig, num_tasks: usize) -> Option<Hurdles> {
+        (!config.hurdles.is_empty() && num_tasks > 1)
+            .then(|| Hurdles::new(&config.hurdles, num_tasks, config.population_size.max(100)))
+    }
+
+    /// The number of hurdles (stages but the last).
+    pub(crate) fn count(&self) -> usize {
+        self.recent.len()
+    }
+
+    /// Swaps the recent partial fitnesses with an island's.
+    pub(crate) fn swap_recent(&mut self, recent: &mut Vec<VecDeque<f64>>) {
+        std::mem::swap(&mut self.recent, recent);
+    }
+
     fn new(quantiles: &[f64], num_tasks: usize, window: usize) -> Hurdles {
         let stages = (quantiles.len() + 1).min(num_tasks);
         let ends = (1..=stages).map(|k| k * num_tasks / stages).collect();
@@ -282,6 +320,37 @@ pub struct Island {
     /// keeps its own; one island uses [`SearchState::hurdle_window`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hurdles: Vec<VecDeque<f64>>,
+}
+
+impl Island {
+    /// Checks an island read from outside (a file, a server): its members fit the memory, the
+    /// population is consistent and at most `population_size`, its hurdles are `hurdles`.
+    pub fn check(
+        &self,
+        sizes: &crate::memory::MemorySizes,
+        population_size: usize,
+        hurdles: usize,
+    ) -> Result<(), String> {
+        let pop = &self.population;
+        if pop.algorithms.len() != pop.fitnesses.len() || pop.algorithms.len() > population_size
+        {
+            return Err(format!(
+                "a population of {} members and {} fitnesses (at most {population_size})",
+                pop.algorithms.len(),
+                pop.fitnesses.len()
+            ));
+        }
+        if pop.oldest >= pop.algorithms.len().max(1) {
+            return Err(format!("oldest member {} out of range", pop.oldest));
+        }
+        if self.hurdles.len() != hurdles {
+            return Err(format!("{} hurdles, the config {hurdles}", self.hurdles.len()));
+        }
+        for (m, a) in pop.algorithms.iter().enumerate() {
+            a.check(sizes).map_err(|e| format!("member {m}: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// A search's whole state between rounds, as a checkpoint holds it.
@@ -515,9 +584,7 @@ impl<'a, const F: usize> Search<'a, F> {
         evaluator: Evaluator<F>,
         mut rng: Rng,
     ) -> Self {
-        let num_tasks = evaluator.tasks().len();
-        let hurdles = (!config.hurdles.is_empty() && num_tasks > 1)
-            .then(|| Hurdles::new(&config.hurdles, num_tasks, config.population_size.max(100)));
+        let hurdles = Hurdles::of(config, evaluator.tasks().len());
         let islands = config.islands.max(1);
         let windows = match (&hurdles, islands) {
             (Some(h), 2..) => vec![VecDeque::new(); h.recent.len()],
@@ -704,12 +771,22 @@ impl<'a, const F: usize> Search<'a, F> {
         self.restore_islands(state.island_evaluators)
     }
 
+    /// Moves the search to a later state of itself (made elsewhere: by workers), keeping its
+    /// clock and speed count.
+    pub fn advance_to(&mut self, state: SearchState) -> Result<(), String> {
+        let (started, at_start) = (self.started, self.individuals_at_start);
+        self.restore(state)?;
+        (self.started, self.individuals_at_start) = (started, at_start);
+        Ok(())
+    }
+
     /// Puts back the island evaluators' states (several islands).
     fn restore_islands(&mut self, states: Vec<EvaluatorState>) -> Result<(), String> {
         if self.islands.len() < 2 {
             return Ok(());
         }
-        if states.len() != self.islands.len() {
+        // A search that has not run a round yet (or a checkpoint of an earlier version) has none.
+        if !states.is_empty() && states.len() != self.islands.len() {
             return Err(format!(
                 "the state has {} island evaluators for {} islands",
                 states.len(),
