@@ -16,7 +16,9 @@ use automl_zero_engine::experiment::{RunError, RunState};
 use automl_zero_engine::migration::Migrant;
 use automl_zero_engine::rounds::{RoundResult, Rounds};
 use automl_zero_engine::tasks::TaskSpec;
+use redis::Script;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The search driving a run through Redis.
@@ -26,8 +28,8 @@ pub struct Coordinator {
     keys: Keys,
     config: Config,
     token: String,
-    lease_ms: u64,
-    renewed: Instant,
+    /// Renews the run's lease in the background while the search runs.
+    renewer: Renewer,
     experiment: u64,
     /// (individuals before this experiment, best fitness so far) for the status.
     status: Status,
@@ -51,7 +53,7 @@ impl Coordinator {
     ) -> Result<Coordinator> {
         let keys = Keys::new(run).map_err(Error::Other)?;
         check_config(config)?;
-        let mut store = server.connect(traffic)?;
+        let mut store = server.connect(traffic.clone())?;
         let base = std::path::absolute(base_dir)
             .map_err(|e| Error::Other(format!("{}: {e}", base_dir.display())))?;
         let meta = Meta {
@@ -78,16 +80,16 @@ impl Coordinator {
             }
         }
         store.cmd::<()>(&[&"SADD", &RUNS, &run])?;
-        let lease_ms = 10_000;
+        let lease_ms = crate::worker::lease_ms();
         let token = wait_for_lease(&mut store, &keys, lease_ms, say)?;
+        let renewer = Renewer::start(server, traffic, keys.driver_lease(), token.clone(), lease_ms)?;
         let mut c = Coordinator {
             store,
             scripts: Scripts::default(),
             keys,
             config: config.clone(),
             token,
-            lease_ms,
-            renewed: Instant::now(),
+            renewer,
             experiment: 0,
             status: Status {
                 state: "running".into(),
@@ -181,25 +183,15 @@ impl Coordinator {
         Ok(())
     }
 
-    /// Renews the run's lease when a third of its time has passed.
+    /// An error if the run's lease was lost.
     fn renew(&mut self) -> Result<()> {
-        if self.renewed.elapsed() < Duration::from_millis(self.lease_ms / 3) {
-            return Ok(());
-        }
-        let ms = self.lease_ms.to_string();
-        let lease = self.keys.driver_lease();
-        let held: i64 = self.store.script(
-            &self.scripts.renew,
-            &[&lease],
-            &[self.token.as_bytes(), ms.as_bytes()],
-        )?;
-        if held != 1 {
+        if self.renewer.lost.load(Ordering::Relaxed) {
             return Err(Error::Other(format!(
-                "lost the lease of run {:?} (another search drives it now)",
+                "lost the lease of run {:?} (Redis unreachable for a lease's time, or another \
+                 search drives it now)",
                 self.keys.run()
             )));
         }
-        self.renewed = Instant::now();
         Ok(())
     }
 
@@ -238,6 +230,62 @@ impl Coordinator {
             out.push(r);
         }
         Ok(out)
+    }
+}
+
+/// A thread renewing a lease every third of its time to live, until dropped.
+struct Renewer {
+    stop: Arc<AtomicBool>,
+    lost: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Renewer {
+    fn start(
+        server: &Server,
+        traffic: Arc<Traffic>,
+        lease: String,
+        token: String,
+        ms: u64,
+    ) -> Result<Renewer> {
+        let mut store = server.connect(traffic)?;
+        let (stop, lost) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (s, l) = (stop.clone(), lost.clone());
+        let thread = std::thread::spawn(move || {
+            let renew = Script::new(crate::store::RENEW);
+            let mut last = Instant::now();
+            while !s.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                if last.elapsed() < Duration::from_millis(ms / 3) {
+                    continue;
+                }
+                let text = ms.to_string();
+                let held: Result<i64> =
+                    store.script(&renew, &[&lease], &[token.as_bytes(), text.as_bytes()]);
+                match held {
+                    Ok(1) => last = Instant::now(),
+                    Ok(_) => {
+                        l.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(_) if last.elapsed() > Duration::from_millis(ms) => {
+                        l.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+        Ok(Renewer { stop, lost, thread: Some(thread) })
+    }
+}
+
+impl Drop for Renewer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 

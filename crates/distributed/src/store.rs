@@ -114,7 +114,10 @@ fn explain(e: &redis::RedisError) -> String {
     let text = e.to_string();
     if text.contains("NOAUTH") {
         format!("{text}: the server needs a password: redis://:PASSWORD@HOST:PORT (or USER:PASSWORD@)")
-    } else if text.contains("WRONGPASS") || text.contains("invalid password") {
+    } else if ["WRONGPASS", "invalid password", "AuthenticationFailed"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         format!("{text}: wrong user or password")
     } else {
         text

@@ -40,7 +40,7 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    /// Options for a server, with the defaults (10 s leases).
+    /// Options for a server, with the defaults (leases of [`lease_ms`]).
     pub fn new(server: Server) -> WorkerOptions {
         WorkerOptions {
             server,
@@ -48,11 +48,21 @@ impl WorkerOptions {
             threads: 1,
             exit_when_idle: false,
             stop: Arc::new(AtomicBool::new(false)),
-            lease_ms: 10_000,
+            lease_ms: lease_ms(),
             verbose: false,
             traffic: Arc::new(Traffic::default()),
         }
     }
+}
+
+/// Leases' time to live in ms: `AUTOML_ZERO_LEASE_MS`, or 10 s (a killed worker's round, or
+/// a killed search's run, is taken up once its lease has run out).
+pub fn lease_ms() -> u64 {
+    std::env::var("AUTOML_ZERO_LEASE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&ms| ms >= 300)
+        .unwrap_or(10_000)
 }
 
 /// A worker's name: host and process.
@@ -154,17 +164,40 @@ fn serve_once(
             continue;
         }
         open = true;
-        if !runs.contains_key(&run) {
-            let ctx = load_run(store, keys, name, opts.threads)?;
-            runs.insert(run.clone(), ctx);
-        }
-        let ctx = runs.get_mut(&run).expect("inserted above");
-        let worked = serve_run(opts, store, scripts, name, ctx)?;
+        let worked = match serve_known(opts, store, scripts, name, runs, keys) {
+            // A run with a bad value is left alone when serving every run (its search says
+            // what is wrong); a worker of that run alone stops on it.
+            Err(e @ Error::Value { .. }) if opts.run.is_none() => {
+                eprintln!("worker {name}: run {run} left alone: {e}");
+                runs.remove(&run);
+                std::thread::sleep(Duration::from_millis(200));
+                0
+            }
+            other => other?,
+        };
         if worked > 0 {
             return Ok((worked, true));
         }
     }
     Ok((0, open))
+}
+
+/// Serves a run, reading it first if it is new to this worker.
+fn serve_known(
+    opts: &WorkerOptions,
+    store: &mut Store,
+    scripts: &Scripts,
+    name: &str,
+    runs: &mut HashMap<String, RunCtx>,
+    keys: Keys,
+) -> Result<u64> {
+    let run = keys.run().to_string();
+    if !runs.contains_key(&run) {
+        let ctx = load_run(store, keys, name, opts.threads)?;
+        runs.insert(run.clone(), ctx);
+    }
+    let ctx = runs.get_mut(&run).expect("inserted above");
+    serve_run(opts, store, scripts, name, ctx)
 }
 
 /// Reads a run's meta and config.
