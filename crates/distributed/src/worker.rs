@@ -404,13 +404,15 @@ fn run_leased(
     ctx.heartbeat.individuals += individuals;
     ctx.heartbeat.busy_seconds += started.elapsed().as_secs_f64();
     ctx.heartbeat.doing = "idle".into();
-    match store_round(store, scripts, ctx, e, pick, token, &result) {
+    let stored = match store_round(store, scripts, ctx, e, pick, token, &result) {
         Err(err) if fenced(&err) => {
             eprintln!("worker: island {k} round {r} not stored: {err}");
-            Ok(0)
+            return Ok(0);
         }
         other => other.map(|()| individuals),
-    }
+    };
+    beat(store, ctx, "idle", true)?;
+    stored
 }
 
 /// Stores a round's result (and migrants), or a cut round's, fenced by the lease.
