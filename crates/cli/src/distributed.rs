@@ -32,7 +32,8 @@ fn run_name(args: &SearchArgs, out: &Path) -> Result<String> {
             .map(|n| n.to_string_lossy().to_string())
             .context("--run: the run folder has no name to use")?,
     };
-    automl_zero_distributed::keys::check_run_name(&name).map_err(|e| anyhow::anyhow!("--run: {e}"))?;
+    automl_zero_distributed::keys::check_run_name(&name)
+        .map_err(|e| anyhow::anyhow!("--run: {e}"))?;
     Ok(name)
 }
 
@@ -110,7 +111,9 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
     );
     stop.store(true, Ordering::Relaxed);
     if let Ok(Err(e)) = worker.join() {
-        reporter.display.message(&format!("warning: this process's worker stopped: {e}"));
+        reporter
+            .display
+            .message(&format!("warning: this process's worker stopped: {e}"));
     }
     let kept = match &result {
         Ok(r) if !r.summary.interrupted => {
@@ -166,7 +169,8 @@ pub struct WorkerArgs {
 /// Runs `worker`.
 pub fn worker(args: WorkerArgs) -> Result<ExitCode> {
     if let Some(r) = &args.run {
-        automl_zero_distributed::keys::check_run_name(r).map_err(|e| anyhow::anyhow!("--run: {e}"))?;
+        automl_zero_distributed::keys::check_run_name(r)
+            .map_err(|e| anyhow::anyhow!("--run: {e}"))?;
     }
     let mut opts = WorkerOptions::new(server(&args.redis, args.redis_ca.as_ref()));
     opts.run = args.run;

@@ -39,14 +39,25 @@ fn free_port() -> u16 {
 fn own_server(args: &[&str], scheme: &str) -> Option<OwnServer> {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let port_flag = if scheme == "rediss" { "--tls-port" } else { "--port" };
+    let port_flag = if scheme == "rediss" {
+        "--tls-port"
+    } else {
+        "--port"
+    };
     let mut cmd = Command::new("redis-server");
-    cmd.args([port_flag, &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-        .args(["--appendonly", "no", "--dir"])
-        .arg(dir.path())
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        port_flag,
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ])
+    .args(["--appendonly", "no", "--dir"])
+    .arg(dir.path())
+    .args(args)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     if scheme == "rediss" {
         cmd.args(["--port", "0"]);
     }
@@ -84,7 +95,11 @@ fn server() -> Option<(String, Option<OwnServer>)> {
 /// A small search that runs a few rounds per experiment, over `islands` islands.
 fn args(seed: u64, experiments: u64) -> Vec<String> {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/linear.toml");
-    let mut a = vec![config.display().to_string(), "--seed".into(), seed.to_string()];
+    let mut a = vec![
+        config.display().to_string(),
+        "--seed".into(),
+        seed.to_string(),
+    ];
     for s in [
         "search.islands=3",
         "search.population_size=60",
@@ -152,7 +167,11 @@ fn worker(url: &str, run: Option<&str>) -> Child {
     if let Some(r) = run {
         a.extend(["--run".into(), r.into()]);
     }
-    cmd(&a).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    cmd(&a)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 fn search_args(a: &[String]) -> Vec<String> {
@@ -163,7 +182,9 @@ fn search_args(a: &[String]) -> Vec<String> {
 
 #[test]
 fn one_two_and_three_workers_give_the_one_process_result() {
-    let Some((url, _server)) = server() else { return };
+    let Some((url, _server)) = server() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let base = search_args(&args(11, 2));
     let expected = one_process(&base, &tmp.path().join("one"));
@@ -185,22 +206,34 @@ fn run_cmd(a: &[String]) -> Output {
 
 #[test]
 fn a_killed_worker_and_a_killed_search_resumed_give_the_one_process_result() {
-    let Some((url, _server)) = server() else { return };
+    let Some((url, _server)) = server() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let base = search_args(&args(5, 6));
     let expected = one_process(&base, &tmp.path().join("one"));
     let run = format!("killed-{}", std::process::id());
     let out = tmp.path().join(&run);
     let a = redis_args(&base, &url, &run, &out);
-    let mut search = cmd(&a).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut search = cmd(&a)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut doomed = worker(&url, Some(&run));
     let mut helper = worker(&url, Some(&run));
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(doomed.try_wait().unwrap().is_none(), "the run ended before the kill");
+    assert!(
+        doomed.try_wait().unwrap().is_none(),
+        "the run ended before the kill"
+    );
     doomed.kill().unwrap(); // SIGKILL
     doomed.wait().unwrap();
     std::thread::sleep(Duration::from_millis(2000));
-    assert!(search.try_wait().unwrap().is_none(), "the run ended before the kill");
+    assert!(
+        search.try_wait().unwrap().is_none(),
+        "the run ended before the kill"
+    );
     search.kill().unwrap();
     search.wait().unwrap();
     // The folder's run, carried on through Redis (once the dead search's lease runs out).
@@ -231,21 +264,35 @@ fn redis_cli(url: &str, command: &[&str]) {
 
 #[test]
 fn a_corrupted_value_in_redis_is_an_error_naming_its_key() {
-    let Some((url, _server)) = server() else { return };
+    let Some((url, _server)) = server() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     // A damaged meta: the run cannot be taken up.
     let run = format!("damaged-{}", std::process::id());
     let key = format!("automl-zero:{{{run}}}:meta");
     redis_cli(&url, &["SET", &key, "not ours"]);
-    let out = run_cmd(&redis_args(&search_args(&args(3, 1)), &url, &run, &tmp.path().join("a")));
+    let out = run_cmd(&redis_args(
+        &search_args(&args(3, 1)),
+        &url,
+        &run,
+        &tmp.path().join("a"),
+    ));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(&key) && err.contains("foreign or damaged"), "{err}");
+    assert!(
+        err.contains(&key) && err.contains("foreign or damaged"),
+        "{err}"
+    );
     // A damaged state of a stopped run: resuming names the key.
     let run = format!("damaged2-{}", std::process::id());
     let dir = tmp.path().join(&run);
     let a = redis_args(&search_args(&args(3, 6)), &url, &run, &dir);
-    let mut search = cmd(&a).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut search = cmd(&a)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let key = format!("automl-zero:{{{run}}}:driver");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !exists(&url, &key) {
@@ -281,7 +328,9 @@ fn exists(url: &str, key: &str) -> bool {
 
 #[test]
 fn two_runs_on_one_server_do_not_mix() {
-    let Some((url, _server)) = server() else { return };
+    let Some((url, _server)) = server() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (search_args(&args(21, 2)), search_args(&args(22, 2)));
     let (ea, eb) = (
@@ -325,7 +374,10 @@ fn the_password_is_required_when_set() {
     assert!(err.contains("needs a password"), "{err}");
     let out = status(&format!("redis://:wrong@127.0.0.1:{port}"));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("wrong user or password") && !err.contains("wrong@"), "{err}");
+    assert!(
+        err.contains("wrong user or password") && !err.contains("wrong@"),
+        "{err}"
+    );
     ok(&status(&format!("redis://:s3cret@127.0.0.1:{port}")));
     // An ACL user.
     let acl = Command::new("redis-cli")

@@ -93,7 +93,10 @@ fn config(islands: usize, per_round: u64, rounds: u64) -> Config {
         "search.batch_size=25".into(),
         format!("search.migrate_every={per_round}"),
         "search.migrants=5".into(),
-        format!("search.max_individuals={}", islands as u64 * per_round * rounds),
+        format!(
+            "search.max_individuals={}",
+            islands as u64 * per_round * rounds
+        ),
         "max_experiments=1".into(),
         "random_seed=1".into(),
         format!("search_tasks={}", task(10)),
@@ -109,12 +112,17 @@ fn main() {
     let url = flag(&args, "--redis", "redis://127.0.0.1:6379");
     let bin = flag(&args, "--bin", "target/release/automl-zero");
     let rounds: u64 = flag(&args, "--rounds", "8").parse().expect("--rounds N");
-    let per_round: u64 = flag(&args, "--per-round", "200").parse().expect("--per-round N");
+    let per_round: u64 = flag(&args, "--per-round", "200")
+        .parse()
+        .expect("--per-round N");
     let list = flag(&args, "--workers", "1,4,16,64");
     println!(
         "workers  rounds  round_ms  island_compute_ms  cpu_per_round_ms  overhead  ops/round  ops/island-round  KB/round  KB/island-round"
     );
-    for w in list.split(',').map(|w| w.parse::<usize>().expect("--workers 1,4,...")) {
+    for w in list
+        .split(',')
+        .map(|w| w.parse::<usize>().expect("--workers 1,4,..."))
+    {
         bench(&url, &bin, w.max(2), rounds, per_round);
     }
 }
@@ -127,7 +135,16 @@ fn bench(url: &str, bin: &str, islands: usize, rounds: u64, per_round: u64) {
     let mut workers: Vec<_> = (0..islands)
         .map(|_| {
             Command::new(bin)
-                .args(["worker", "--redis", url, "--run", &run, "--threads", "1", "--exit-when-idle"])
+                .args([
+                    "worker",
+                    "--redis",
+                    url,
+                    "--run",
+                    &run,
+                    "--threads",
+                    "1",
+                    "--exit-when-idle",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -138,18 +155,35 @@ fn bench(url: &str, bin: &str, islands: usize, rounds: u64, per_round: u64) {
     let mut say = |m: &str| eprintln!("{m}");
     let inner = Coordinator::submit(&server, &run, &config, Path::new("."), traffic, &mut say)
         .expect("submitted");
-    let mut timed = Timed { inner, ends: Vec::new() };
+    let mut timed = Timed {
+        inner,
+        ends: Vec::new(),
+    };
     let started = Instant::now();
-    let result = run_with(&config, Path::new("."), RunOptions::default(), &mut Silent, None, Some(&mut timed))
-        .expect("the run ends");
+    let result = run_with(
+        &config,
+        Path::new("."),
+        RunOptions::default(),
+        &mut Silent,
+        None,
+        Some(&mut timed),
+    )
+    .expect("the run ends");
     let _ = started;
     let heartbeats = read_heartbeats(url, &run);
-    timed.inner.finish(result.summary.final_fitness, "").expect("finished");
+    timed
+        .inner
+        .finish(result.summary.final_fitness, "")
+        .expect("finished");
     for w in &mut workers {
         let _ = w.wait();
     }
     let (ops1, bytes1) = counters(url);
-    let gaps: Vec<f64> = timed.ends.windows(2).map(|p| (p[1] - p[0]).as_secs_f64()).collect();
+    let gaps: Vec<f64> = timed
+        .ends
+        .windows(2)
+        .map(|p| (p[1] - p[0]).as_secs_f64())
+        .collect();
     let round_ms = 1000.0 * gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
     let busy: f64 = heartbeats.iter().map(|h| h.busy_seconds).sum();
     let island_ms = 1000.0 * busy / (islands as f64 * rounds as f64);
@@ -158,7 +192,10 @@ fn bench(url: &str, bin: &str, islands: usize, rounds: u64, per_round: u64) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ideal = island_ms.max(cpu_ms / cores);
     let overhead = (1.0 - ideal / round_ms).max(0.0);
-    let (ops, kb) = ((ops1 - ops0) as f64 / rounds as f64, (bytes1 - bytes0) as f64 / 1024.0 / rounds as f64);
+    let (ops, kb) = (
+        (ops1 - ops0) as f64 / rounds as f64,
+        (bytes1 - bytes0) as f64 / 1024.0 / rounds as f64,
+    );
     println!(
         "{islands:>7}  {rounds:>6}  {round_ms:>8.1}  {island_ms:>17.1}  {cpu_ms:>16.1}  {overhead:>8.3}  {ops:>9.0}  {:>16.1}  {kb:>8.1}  {:>15.1}",
         ops / islands as f64,
@@ -171,6 +208,11 @@ fn read_heartbeats(url: &str, run: &str) -> Vec<Heartbeat> {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut c = client.get_connection().expect("Redis reachable");
     let key = format!("automl-zero:{{{run}}}:workers");
-    let all: Vec<(String, String)> = redis::cmd("HGETALL").arg(&key).query(&mut c).expect("HGETALL");
-    all.iter().filter_map(|(_, j)| serde_json::from_str(j).ok()).collect()
+    let all: Vec<(String, String)> = redis::cmd("HGETALL")
+        .arg(&key)
+        .query(&mut c)
+        .expect("HGETALL");
+    all.iter()
+        .filter_map(|(_, j)| serde_json::from_str(j).ok())
+        .collect()
 }

@@ -26,7 +26,10 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 /// The value stored under `key`.
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
     let Some(body) = bytes.strip_prefix(TAG) else {
-        return Err(bad(key, "not a value of automl-zero (no AZ1 tag): foreign or damaged"));
+        return Err(bad(
+            key,
+            "not a value of automl-zero (no AZ1 tag): foreign or damaged",
+        ));
     };
     let mut json = Vec::new();
     GzDecoder::new(body)
@@ -34,8 +37,12 @@ pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
         .read_to_end(&mut json)
         .map_err(|e| bad(key, format!("damaged value ({e})")))?;
     let mut de = serde_json::Deserializer::from_slice(&json);
-    serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| bad(key, format!("unreadable value at {}: {}", e.path(), e.inner())))
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        bad(
+            key,
+            format!("unreadable value at {}: {}", e.path(), e.inner()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -47,13 +54,17 @@ mod tests {
         let v = vec![1.5f64, 0.1 + 0.2];
         let back: Vec<f64> = decode("k", &encode(&v)).unwrap();
         assert_eq!(back, v);
-        let e = decode::<Vec<f64>>("the:key", b"hello").unwrap_err().to_string();
+        let e = decode::<Vec<f64>>("the:key", b"hello")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the:key") && e.contains("foreign"), "{e}");
         let mut damaged = encode(&v);
         damaged.truncate(8);
         let e = decode::<Vec<f64>>("k2", &damaged).unwrap_err().to_string();
         assert!(e.contains("k2") && e.contains("damaged"), "{e}");
-        let e = decode::<Vec<String>>("k3", &encode(&v)).unwrap_err().to_string();
+        let e = decode::<Vec<String>>("k3", &encode(&v))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("k3") && e.contains("unreadable"), "{e}");
     }
 }

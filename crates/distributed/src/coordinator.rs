@@ -82,7 +82,13 @@ impl Coordinator {
         store.cmd::<()>(&[&"SADD", &RUNS, &run])?;
         let lease_ms = crate::worker::lease_ms();
         let token = wait_for_lease(&mut store, &keys, lease_ms, say)?;
-        let renewer = Renewer::start(server, traffic, keys.driver_lease(), token.clone(), lease_ms)?;
+        let renewer = Renewer::start(
+            server,
+            traffic,
+            keys.driver_lease(),
+            token.clone(),
+            lease_ms,
+        )?;
         let mut c = Coordinator {
             store,
             scripts: Scripts::default(),
@@ -124,7 +130,10 @@ impl Coordinator {
         let e = state.experiments;
         let n = self.config.search.islands;
         let m = state.search.migrations;
-        let check = Checker { run: self.keys.run(), config: &self.config };
+        let check = Checker {
+            run: self.keys.run(),
+            config: &self.config,
+        };
         let (mut islands, mut evaluators) = (Vec::new(), Vec::new());
         for k in 0..n {
             let work = crate::worker::round_work(&mut self.store, &self.keys, &check, e, (k, m))?;
@@ -221,7 +230,10 @@ impl Coordinator {
     fn read_results(&mut self, keys: &[(String, Stamp)]) -> Result<Vec<RoundResult>> {
         let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
         let values = self.store.mget(&names)?;
-        let check = Checker { run: self.keys.run(), config: &self.config };
+        let check = Checker {
+            run: self.keys.run(),
+            config: &self.config,
+        };
         let mut out = Vec::new();
         for ((key, stamp), v) in keys.iter().zip(values) {
             let v = v.ok_or_else(|| bad(key, "missing"))?;
@@ -249,7 +261,10 @@ impl Renewer {
         ms: u64,
     ) -> Result<Renewer> {
         let mut store = server.connect(traffic)?;
-        let (stop, lost) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (stop, lost) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
         let (s, l) = (stop.clone(), lost.clone());
         let thread = std::thread::spawn(move || {
             let renew = Script::new(crate::store::RENEW);
@@ -276,7 +291,11 @@ impl Renewer {
                 }
             }
         });
-        Ok(Renewer { stop, lost, thread: Some(thread) })
+        Ok(Renewer {
+            stop,
+            lost,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -319,7 +338,13 @@ fn wait_for_lease(
     let mut told = false;
     loop {
         let lease = keys.driver_lease();
-        if let Some(token) = take_lease(store, &keys.fence(), &lease, &crate::worker::worker_name(), ms)? {
+        if let Some(token) = take_lease(
+            store,
+            &keys.fence(),
+            &lease,
+            &crate::worker::worker_name(),
+            ms,
+        )? {
             return Ok(token);
         }
         if !told {
@@ -346,23 +371,51 @@ fn stripped(run: &RunState) -> RunState {
 }
 
 impl Rounds for Coordinator {
-    fn begin(&mut self, experiment: u64, specs: &[TaskSpec], run: &RunState) -> std::result::Result<(), RunError> {
+    fn begin(
+        &mut self,
+        experiment: u64,
+        specs: &[TaskSpec],
+        run: &RunState,
+    ) -> std::result::Result<(), RunError> {
         self.experiment = experiment;
         let current: Option<Vec<u8>> = self.store.get(&self.keys.experiment()).map_err(engine)?;
         let taken_up = current.as_deref() == Some(experiment.to_string().as_bytes());
         let mut pairs = Vec::new();
         if !taken_up {
-            let job = Job { experiment, specs: specs.to_vec(), stop: None };
+            let job = Job {
+                experiment,
+                specs: specs.to_vec(),
+                stop: None,
+            };
             pairs.push((self.keys.job(), encode(&job)));
             for (k, island) in run.search.islands.iter().enumerate() {
-                let stamp = Stamp { experiment, round: 0, island: k };
-                let evaluator = run.search.island_evaluators.get(k).cloned().unwrap_or_default();
-                let value = Base { island: island.clone(), evaluator };
-                let v = Stamped { run: self.keys.run().to_string(), stamp, value };
+                let stamp = Stamp {
+                    experiment,
+                    round: 0,
+                    island: k,
+                };
+                let evaluator = run
+                    .search
+                    .island_evaluators
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_default();
+                let value = Base {
+                    island: island.clone(),
+                    evaluator,
+                };
+                let v = Stamped {
+                    run: self.keys.run().to_string(),
+                    stamp,
+                    value,
+                };
                 pairs.push((self.keys.base(experiment, k), encode(&v)));
             }
         }
-        let driver = DriverState { run: self.keys.run().to_string(), state: stripped(run) };
+        let driver = DriverState {
+            run: self.keys.run().to_string(),
+            state: stripped(run),
+        };
         pairs.push((self.keys.driver(), encode(&driver)));
         // The experiment's number last: workers' writes check it.
         pairs.push((self.keys.experiment(), experiment.to_string().into_bytes()));
@@ -394,7 +447,16 @@ impl Rounds for Coordinator {
             return Ok(None);
         }
         let keys: Vec<(String, Stamp)> = (0..n)
-            .map(|k| (self.keys.result(e, round, k), Stamp { experiment: e, round, island: k }))
+            .map(|k| {
+                (
+                    self.keys.result(e, round, k),
+                    Stamp {
+                        experiment: e,
+                        round,
+                        island: k,
+                    },
+                )
+            })
             .collect();
         self.read_results(&keys).map(Some).map_err(engine)
     }
@@ -412,9 +474,17 @@ impl Rounds for Coordinator {
             .filter(|&k| results[k].batches.len() != after)
             .collect();
         let key = self.keys.job();
-        let bytes = self.store.get(&key).map_err(engine)?.ok_or_else(|| engine(bad(&key, "missing")))?;
+        let bytes = self
+            .store
+            .get(&key)
+            .map_err(engine)?
+            .ok_or_else(|| engine(bad(&key, "missing")))?;
         let mut job: Job = decode(&key, &bytes).map_err(engine)?;
-        let stop = Stop { round, after, again: again.clone() };
+        let stop = Stop {
+            round,
+            after,
+            again: again.clone(),
+        };
         if job.stop.as_ref() != Some(&stop) {
             job.stop = Some(stop);
             self.fenced(&[(key, encode(&job))]).map_err(engine)?;
@@ -432,7 +502,16 @@ impl Rounds for Coordinator {
         }
         let keys: Vec<(String, Stamp)> = again
             .iter()
-            .map(|&k| (self.keys.last(e, k), Stamp { experiment: e, round, island: k }))
+            .map(|&k| {
+                (
+                    self.keys.last(e, k),
+                    Stamp {
+                        experiment: e,
+                        round,
+                        island: k,
+                    },
+                )
+            })
             .collect();
         let cut = self.read_results(&keys).map_err(engine)?;
         let mut all = results.to_vec();
@@ -443,7 +522,10 @@ impl Rounds for Coordinator {
     }
 
     fn keep(&mut self, run: &RunState) -> std::result::Result<(), RunError> {
-        let driver = DriverState { run: self.keys.run().to_string(), state: stripped(run) };
+        let driver = DriverState {
+            run: self.keys.run().to_string(),
+            state: stripped(run),
+        };
         let s = &run.search;
         self.status.round = s.migrations;
         self.status.individuals = run.individuals + s.individuals;
@@ -455,7 +537,10 @@ impl Rounds for Coordinator {
         self.status.best = Some(self.status.best.map_or(best, |b| b.max(best)));
         self.status.updated_ms = now_ms();
         let status = serde_json::to_vec(&self.status).expect("status serializes");
-        let pairs = [(self.keys.driver(), encode(&driver)), (self.keys.status(), status)];
+        let pairs = [
+            (self.keys.driver(), encode(&driver)),
+            (self.keys.status(), status),
+        ];
         self.fenced(&pairs).map_err(engine)
     }
 }

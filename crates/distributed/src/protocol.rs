@@ -38,7 +38,10 @@ impl Meta {
     /// The config, read and checked.
     pub fn config(&self, key: &str) -> Result<Config> {
         if self.format != FORMAT {
-            return Err(bad(key, format!("format {} (this program reads {FORMAT})", self.format)));
+            return Err(bad(
+                key,
+                format!("format {} (this program reads {FORMAT})", self.format),
+            ));
         }
         Config::from_text(&self.config, key, &[]).map_err(|e| bad(key, e))
     }
@@ -172,10 +175,16 @@ impl Checker<'_> {
     ) -> Result<T> {
         let s: Stamped<T> = decode(key, bytes)?;
         if s.run != self.run {
-            return Err(bad(key, format!("a value of run {:?}, not {:?}", s.run, self.run)));
+            return Err(bad(
+                key,
+                format!("a value of run {:?}, not {:?}", s.run, self.run),
+            ));
         }
         if s.stamp != stamp {
-            return Err(bad(key, format!("stamped {:?}, expected {stamp:?}", s.stamp)));
+            return Err(bad(
+                key,
+                format!("stamped {:?}, expected {stamp:?}", s.stamp),
+            ));
         }
         Ok(s.value)
     }

@@ -73,9 +73,19 @@ fn islands(store: &mut crate::store::Store, keys: &Keys, n: usize, out: &mut Str
         .zip(&held)
         .map(|(d, h)| format!("{}{}", d.0, if h.is_some() { "*" } else { "" }))
         .collect();
-    writeln!(out, "  rounds done per island (* running now): {}", rounds.join(" ")).ok();
+    writeln!(
+        out,
+        "  rounds done per island (* running now): {}",
+        rounds.join(" ")
+    )
+    .ok();
     if let Some(stop) = &job.stop {
-        writeln!(out, "  stopping in round {} after {} batches", stop.round, stop.after).ok();
+        writeln!(
+            out,
+            "  stopping in round {} after {} batches",
+            stop.round, stop.after
+        )
+        .ok();
     }
     Ok(())
 }

@@ -77,8 +77,10 @@ impl Server {
             .get_connection_with_timeout(Duration::from_secs(10))
             .map_err(|e| fail(explain(&e)))?;
         let timeout = Some(Duration::from_secs(60));
-        conn.set_read_timeout(timeout).map_err(|e| fail(e.to_string()))?;
-        conn.set_write_timeout(timeout).map_err(|e| fail(e.to_string()))?;
+        conn.set_read_timeout(timeout)
+            .map_err(|e| fail(e.to_string()))?;
+        conn.set_write_timeout(timeout)
+            .map_err(|e| fail(e.to_string()))?;
         redis::cmd("PING")
             .query::<String>(&mut conn)
             .map_err(|e| fail(explain(&e)))?;
@@ -113,7 +115,9 @@ impl Server {
 fn explain(e: &redis::RedisError) -> String {
     let text = e.to_string();
     if text.contains("NOAUTH") {
-        format!("{text}: the server needs a password: redis://:PASSWORD@HOST:PORT (or USER:PASSWORD@)")
+        format!(
+            "{text}: the server needs a password: redis://:PASSWORD@HOST:PORT (or USER:PASSWORD@)"
+        )
     } else if ["WRONGPASS", "invalid password", "AuthenticationFailed"]
         .iter()
         .any(|w| text.contains(w))

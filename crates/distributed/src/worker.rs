@@ -267,7 +267,11 @@ fn pick(store: &mut Store, ctx: &RunCtx, job: &Job, name: &str) -> Result<Option
         let lasts: Vec<String> = stop.again.iter().map(|&k| ctx.keys.last(e, k)).collect();
         let have = store.mget(&lasts)?;
         let free = |k: usize| leased[k].is_none();
-        let mut wanted = stop.again.iter().zip(&have).filter(|(k, h)| h.is_none() && free(**k));
+        let mut wanted = stop
+            .again
+            .iter()
+            .zip(&have)
+            .filter(|(k, h)| h.is_none() && free(**k));
         return Ok(wanted.next().map(|(&island, _)| Pick {
             island,
             round: stop.round,
@@ -329,18 +333,30 @@ pub fn round_work(
     };
     let (island, evaluator, incoming) = if r == 0 {
         let (key, v) = need(store, keys.base(e, k))?;
-        let stamp = Stamp { experiment: e, round: 0, island: k };
+        let stamp = Stamp {
+            experiment: e,
+            round: 0,
+            island: k,
+        };
         let base: Base = check.stamped(&key, &v, stamp)?;
         check.island(&key, &base.island)?;
         (base.island, base.evaluator, Vec::new())
     } else {
         let (key, v) = need(store, keys.result(e, r - 1, k))?;
-        let stamp = Stamp { experiment: e, round: r - 1, island: k };
+        let stamp = Stamp {
+            experiment: e,
+            round: r - 1,
+            island: k,
+        };
         let last: RoundResult = check.stamped(&key, &v, stamp)?;
         check.result(&key, &last)?;
         let from = (k + n - 1) % n;
         let (key, v) = need(store, keys.migrants(e, r - 1, from))?;
-        let stamp = Stamp { experiment: e, round: r - 1, island: from };
+        let stamp = Stamp {
+            experiment: e,
+            round: r - 1,
+            island: from,
+        };
         let incoming: Vec<Migrant> = check.stamped(&key, &v, stamp)?;
         check.migrants(&key, &incoming)?;
         (last.island, last.evaluator, incoming)
@@ -368,7 +384,8 @@ fn run_leased(
     let e = job.experiment;
     let (k, r) = (pick.island, pick.round);
     // Another worker may have stored it between the look and the lease.
-    if pick.after.is_none() && rounds_done(store, &ctx.keys, e, ctx.config.search.islands)?[k].0 > r {
+    if pick.after.is_none() && rounds_done(store, &ctx.keys, e, ctx.config.search.islands)?[k].0 > r
+    {
         return Ok(0);
     }
     if ctx.runner.as_ref().is_none_or(|(x, _)| *x != e) {
@@ -377,11 +394,17 @@ fn run_leased(
             .map_err(|err| Error::Other(format!("run {}: {err}", ctx.keys.run())))?;
         ctx.runner = Some((e, runner));
     }
-    let check = Checker { run: ctx.keys.run(), config: &ctx.config };
+    let check = Checker {
+        run: ctx.keys.run(),
+        config: &ctx.config,
+    };
     let mut work = round_work(store, &ctx.keys, &check, e, (k, r))?;
     work.stop_after = pick.after;
     if opts.verbose {
-        eprintln!("worker: run {} experiment {e} island {k} round {r}", ctx.keys.run());
+        eprintln!(
+            "worker: run {} experiment {e} island {k} round {r}",
+            ctx.keys.run()
+        );
     }
     ctx.heartbeat.doing = format!("island {k} round {r}");
     beat(store, ctx, "", true)?;
@@ -426,8 +449,16 @@ fn store_round(
     result: &RoundResult,
 ) -> Result<()> {
     let (k, r, keys) = (pick.island, pick.round, &ctx.keys);
-    let stamp = Stamp { experiment: e, round: r, island: k };
-    let stamped = |value| Stamped { run: keys.run().to_string(), stamp, value };
+    let stamp = Stamp {
+        experiment: e,
+        round: r,
+        island: k,
+    };
+    let stamped = |value| Stamped {
+        run: keys.run().to_string(),
+        stamp,
+        value,
+    };
     let ttl = KEEP_SECONDS.to_string();
     let (lease, exp) = (keys.lease(k), keys.experiment());
     if pick.after.is_some() {
@@ -439,12 +470,26 @@ fn store_round(
     }
     let blob = encode(&stamped(result.clone()));
     let migrants = match &result.migrants {
-        Some(m) => encode(&Stamped { run: keys.run().to_string(), stamp, value: m.clone() }),
+        Some(m) => encode(&Stamped {
+            run: keys.run().to_string(),
+            stamp,
+            value: m.clone(),
+        }),
         None => Vec::new(),
     };
-    let done = format!("{}{}", r + 1, if result.migrants.is_some() { "" } else { "!" });
+    let done = format!(
+        "{}{}",
+        r + 1,
+        if result.migrants.is_some() { "" } else { "!" }
+    );
     let (field, e_text) = (k.to_string(), e.to_string());
-    let keys_ = [&lease, &exp, &keys.result(e, r, k), &keys.migrants(e, r, k), &keys.rounds(e)];
+    let keys_ = [
+        &lease,
+        &exp,
+        &keys.result(e, r, k),
+        &keys.migrants(e, r, k),
+        &keys.rounds(e),
+    ];
     let keys_: Vec<&str> = keys_.iter().map(|s| s.as_str()).collect();
     let args: [&[u8]; 7] = [
         token.as_bytes(),
@@ -487,10 +532,16 @@ fn renew(
         }
         last = Instant::now();
         let ms = opts.lease_ms.to_string();
-        let held: Result<i64> =
-            store.script(&scripts.renew, &[&keys.lease(k)], &[token.as_bytes(), ms.as_bytes()]);
+        let held: Result<i64> = store.script(
+            &scripts.renew,
+            &[&keys.lease(k)],
+            &[token.as_bytes(), ms.as_bytes()],
+        );
         let current: Result<Option<Vec<u8>>> = store.get(&keys.experiment());
-        let moved = current.ok().flatten().is_some_and(|c| c != e.to_string().as_bytes());
+        let moved = current
+            .ok()
+            .flatten()
+            .is_some_and(|c| c != e.to_string().as_bytes());
         if !matches!(held, Ok(1)) || moved {
             abort.store(true, Ordering::Relaxed);
             return;

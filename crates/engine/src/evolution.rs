@@ -332,8 +332,7 @@ impl Island {
         hurdles: usize,
     ) -> Result<(), String> {
         let pop = &self.population;
-        if pop.algorithms.len() != pop.fitnesses.len() || pop.algorithms.len() > population_size
-        {
+        if pop.algorithms.len() != pop.fitnesses.len() || pop.algorithms.len() > population_size {
             return Err(format!(
                 "a population of {} members and {} fitnesses (at most {population_size})",
                 pop.algorithms.len(),
@@ -344,7 +343,10 @@ impl Island {
             return Err(format!("oldest member {} out of range", pop.oldest));
         }
         if self.hurdles.len() != hurdles {
-            return Err(format!("{} hurdles, the config {hurdles}", self.hurdles.len()));
+            return Err(format!(
+                "{} hurdles, the config {hurdles}",
+                self.hurdles.len()
+            ));
         }
         for (m, a) in pop.algorithms.iter().enumerate() {
             a.check(sizes).map_err(|e| format!("member {m}: {e}"))?;

@@ -823,7 +823,9 @@ fn run_for<const F: usize>(
     loop {
         let restored = resume.take().map(|r| r.search);
         let searched = match rounds.as_deref_mut() {
-            Some(r) if config.search.islands > 1 => d.search_rounds::<F>(&ctx, restored, observer, r)?,
+            Some(r) if config.search.islands > 1 => {
+                d.search_rounds::<F>(&ctx, restored, observer, r)?
+            }
             _ => d.search::<F>(&ctx, restored, observer)?,
         };
         let (experiment, reason) = (d.experiments, searched.reason);

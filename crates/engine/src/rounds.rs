@@ -250,8 +250,12 @@ impl<const F: usize> RoundRunner for IslandRunner<F> {
 pub trait Rounds {
     /// Begins (or takes up) experiment `experiment`'s search on the tasks `specs`; `run` is the
     /// run's state as it begins.
-    fn begin(&mut self, experiment: u64, specs: &[TaskSpec], run: &RunState)
-    -> Result<(), RunError>;
+    fn begin(
+        &mut self,
+        experiment: u64,
+        specs: &[TaskSpec],
+        run: &RunState,
+    ) -> Result<(), RunError>;
     /// Every island's result of round `round` from the search's `state` at the round's start,
     /// in island order; `None` if the limits' interrupt or deadline comes first (never before
     /// the search has any individual).
@@ -381,7 +385,9 @@ pub fn advance(
         for (k, island) in next.islands.iter_mut().enumerate() {
             let from = &results[(k + n - 1) % n];
             for m in from.migrants.iter().flatten() {
-                island.population.replace_oldest(m.algorithm.clone(), m.fitness);
+                island
+                    .population
+                    .replace_oldest(m.algorithm.clone(), m.fitness);
             }
         }
         next.migrations += 1;

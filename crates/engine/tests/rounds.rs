@@ -61,7 +61,14 @@ fn config(overrides: &[&str]) -> Config {
 }
 
 fn one_process(config: &Config) -> RunResult {
-    run(config, Path::new("."), RunOptions::default(), &mut Silent, None).unwrap()
+    run(
+        config,
+        Path::new("."),
+        RunOptions::default(),
+        &mut Silent,
+        None,
+    )
+    .unwrap()
 }
 
 fn in_rounds(config: &Config, threads: usize) -> RunResult {
@@ -71,7 +78,14 @@ fn in_rounds(config: &Config, threads: usize) -> RunResult {
         workers,
         ..RunOptions::default()
     };
-    let r = run_with(config, Path::new("."), options, &mut Silent, None, Some(&mut rounds));
+    let r = run_with(
+        config,
+        Path::new("."),
+        options,
+        &mut Silent,
+        None,
+        Some(&mut rounds),
+    );
     r.unwrap()
 }
 
@@ -93,14 +107,28 @@ fn rounds_cut_by_max_individuals_inside_a_round_end_as_one_process() {
 
 #[test]
 fn rounds_stopped_by_train_steps_end_as_one_process() {
-    let r = same(&["search.max_train_steps=150000", "max_experiments=1", "search.max_individuals=100000"]);
-    assert_eq!(r.summary.stop_reason.map(|s| s.name()), Some("max_train_steps"));
+    let r = same(&[
+        "search.max_train_steps=150000",
+        "max_experiments=1",
+        "search.max_individuals=100000",
+    ]);
+    assert_eq!(
+        r.summary.stop_reason.map(|s| s.name()),
+        Some("max_train_steps")
+    );
 }
 
 #[test]
 fn rounds_stopped_by_sufficient_fitness_end_as_one_process() {
-    let r = same(&["sufficient_fitness=0.42", "max_experiments=1", "search.max_individuals=20000"]);
-    assert_eq!(r.summary.stop_reason.map(|s| s.name()), Some("sufficient_fitness"));
+    let r = same(&[
+        "sufficient_fitness=0.42",
+        "max_experiments=1",
+        "search.max_individuals=20000",
+    ]);
+    assert_eq!(
+        r.summary.stop_reason.map(|s| s.name()),
+        Some("sufficient_fitness")
+    );
 }
 
 #[test]
