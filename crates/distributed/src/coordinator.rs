@@ -487,7 +487,11 @@ impl Rounds for Coordinator {
         };
         if job.stop.as_ref() != Some(&stop) {
             job.stop = Some(stop);
-            self.fenced(&[(key, encode(&job))]).map_err(engine)?;
+            let pairs = [
+                (key, encode(&job)),
+                (self.keys.stop(e), round.to_string().into_bytes()),
+            ];
+            self.fenced(&pairs).map_err(engine)?;
         }
         let lasts: Vec<String> = again.iter().map(|&k| self.keys.last(e, k)).collect();
         let may_stop = state.individuals > 0;
@@ -550,7 +554,7 @@ impl Coordinator {
     fn forget_experiment(&mut self, e: u64) -> Result<()> {
         let n = self.config.search.islands;
         let done = rounds_done(&mut self.store, &self.keys, e, n)?;
-        let mut keys = vec![self.keys.rounds(e)];
+        let mut keys = vec![self.keys.rounds(e), self.keys.stop(e)];
         for (k, &(r, _)) in done.iter().enumerate() {
             keys.push(self.keys.base(e, k));
             keys.push(self.keys.last(e, k));

@@ -82,6 +82,12 @@ impl Keys {
         self.key(&format!("e{e}:rounds"))
     }
 
+    /// The round inside which experiment `e`'s search stops, once known (workers abandon later
+    /// rounds).
+    pub fn stop(&self, e: u64) -> String {
+        self.key(&format!("e{e}:stop"))
+    }
+
     /// Island `k`'s state as experiment `e` starts.
     pub fn base(&self, e: u64, k: usize) -> String {
         self.key(&format!("e{e}:base:{k}"))

@@ -371,6 +371,11 @@ pub fn round_work(
     })
 }
 
+/// Whether experiment `e` is the run's current one.
+fn current(store: &mut Store, keys: &Keys, e: u64) -> Result<bool> {
+    Ok(store.get(&keys.experiment())?.as_deref() == Some(e.to_string().as_bytes()))
+}
+
 /// Runs a leased round and stores its result; returns the individuals evaluated.
 fn run_leased(
     opts: &WorkerOptions,
@@ -398,7 +403,12 @@ fn run_leased(
         run: ctx.keys.run(),
         config: &ctx.config,
     };
-    let mut work = round_work(store, &ctx.keys, &check, e, (k, r))?;
+    let mut work = match round_work(store, &ctx.keys, &check, e, (k, r)) {
+        Ok(w) => w,
+        // The experiment ended (and its keys went) between the look and the lease.
+        Err(_) if !current(store, &ctx.keys, e)? => return Ok(0),
+        Err(err) => return Err(err),
+    };
     work.stop_after = pick.after;
     if opts.verbose {
         eprintln!(
@@ -414,9 +424,10 @@ fn run_leased(
     let done = AtomicBool::new(false);
     let keys = &ctx.keys;
     let result = std::thread::scope(|s| {
-        let renewer = s.spawn(|| renew(opts, keys, k, token, &done, &abort, e));
+        let renewer = s.spawn(|| renew(opts, keys, k, token, &done, &abort, (e, r)));
         let result = runner.run(work, &abort);
         done.store(true, Ordering::Relaxed);
+        renewer.thread().unpark();
         let _ = renewer.join();
         result
     });
@@ -505,7 +516,8 @@ fn store_round(
 }
 
 /// Renews island `k`'s lease every third of its time to live until `done`; sets `abort` if it
-/// is lost, the experiment moves on, or the worker is stopped.
+/// is lost, the experiment moves on, its search stops in an earlier round, or the worker is
+/// stopped.
 fn renew(
     opts: &WorkerOptions,
     keys: &Keys,
@@ -513,7 +525,7 @@ fn renew(
     token: &str,
     done: &AtomicBool,
     abort: &AtomicBool,
-    e: u64,
+    (e, r): (u64, u64),
 ) {
     let Ok(mut store) = opts.server.connect(opts.traffic.clone()) else {
         return;
@@ -522,8 +534,21 @@ fn renew(
     let every = Duration::from_millis(opts.lease_ms / 3);
     let mut last = Instant::now();
     while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::park_timeout(Duration::from_millis(100));
+        if done.load(Ordering::Relaxed) {
+            return;
+        }
         if opts.stop.load(Ordering::Relaxed) {
+            abort.store(true, Ordering::Relaxed);
+            return;
+        }
+        let stop: Result<Option<Vec<u8>>> = store.get(&keys.stop(e));
+        let stops_before = |v: Vec<u8>| {
+            String::from_utf8_lossy(&v)
+                .parse::<u64>()
+                .is_ok_and(|s| s < r)
+        };
+        if stop.ok().flatten().is_some_and(stops_before) {
             abort.store(true, Ordering::Relaxed);
             return;
         }
