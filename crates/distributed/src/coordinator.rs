@@ -497,8 +497,8 @@ impl Rounds for Coordinator {
         let may_stop = state.individuals > 0;
         let ready = self
             .wait(limits, may_stop, |c| {
-                let have = c.store.mget(&lasts)?;
-                Ok(have.iter().all(Option::is_some).then_some(()))
+                let have = c.store.exist_each(&lasts)?;
+                Ok(have.iter().all(|&h| h).then_some(()))
             })
             .map_err(engine)?;
         if ready.is_none() {

@@ -185,6 +185,21 @@ impl Store {
         Ok(v)
     }
 
+    /// Whether each key exists (one round trip; values are not read, so that polling for
+    /// results stored by others costs bytes of keys, not of values).
+    pub fn exist_each(&mut self, keys: &[String]) -> Result<Vec<bool>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = redis::pipe();
+        for k in keys {
+            p.cmd("EXISTS").arg(k);
+            self.count(7 + k.len());
+        }
+        let v: Vec<i64> = p.query(&mut self.conn)?;
+        Ok(v.into_iter().map(|n| n > 0).collect())
+    }
+
     /// The fields of a hash.
     pub fn hgetall(&mut self, key: &str) -> Result<Vec<(String, String)>> {
         let v: Vec<(String, String)> = self.cmd(&[&"HGETALL", &key])?;

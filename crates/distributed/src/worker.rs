@@ -265,13 +265,13 @@ fn pick(store: &mut Store, ctx: &RunCtx, job: &Job, name: &str) -> Result<Option
     let order = (0..n).map(|i| (i + offset) % n);
     if let Some(stop) = &job.stop {
         let lasts: Vec<String> = stop.again.iter().map(|&k| ctx.keys.last(e, k)).collect();
-        let have = store.mget(&lasts)?;
+        let have = store.exist_each(&lasts)?;
         let free = |k: usize| leased[k].is_none();
         let mut wanted = stop
             .again
             .iter()
             .zip(&have)
-            .filter(|(k, h)| h.is_none() && free(**k));
+            .filter(|(k, h)| !**h && free(**k));
         return Ok(wanted.next().map(|(&island, _)| Pick {
             island,
             round: stop.round,
@@ -282,8 +282,7 @@ fn pick(store: &mut Store, ctx: &RunCtx, job: &Job, name: &str) -> Result<Option
     let mut best: Option<Pick> = None;
     for k in order {
         let (r, halted) = done[k];
-        let ready = r == 0 || done[(k + n - 1) % n].0 >= r;
-        if halted || !ready || leased[k].is_some() {
+        if halted || !inputs_ready(&done, k) || leased[k].is_some() {
             continue;
         }
         if best.is_none_or(|b| r < b.round) {
@@ -295,6 +294,17 @@ fn pick(store: &mut Store, ctx: &RunCtx, job: &Job, name: &str) -> Result<Option
         }
     }
     Ok(best)
+}
+
+/// Whether island `k`'s next round has its inputs, given the rounds each island has done and
+/// whether its last halted: the neighbour's migrants of round r - 1 are there once it has done
+/// that round, unless that round was the one it halted in (it sent none: the search stops
+/// there, and island `k` has no round r to play).
+fn inputs_ready(done: &[(u64, bool)], k: usize) -> bool {
+    let n = done.len();
+    let r = done[k].0;
+    let (d, neighbour_halted) = done[(k + n - 1) % n];
+    r == 0 || d > r || (d == r && !neighbour_halted)
 }
 
 /// Rounds each island of experiment `e` has done, and whether its last stopped the search.
@@ -589,4 +599,23 @@ fn beat(store: &mut Store, ctx: &mut RunCtx, doing: &str, now: bool) -> Result<(
     store.cmd::<()>(&[&"HSET", &key, &ctx.heartbeat.name, &json])?;
     store.cmd::<()>(&[&"EXPIRE", &key, &KEEP_SECONDS])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inputs_ready;
+
+    #[test]
+    fn an_island_waits_for_its_neighbours_migrants_and_not_for_a_halted_neighbour() {
+        // Island 1 has done 2 rounds; its neighbour 0 has done 2 too: round 1's migrants are there.
+        assert!(inputs_ready(&[(2, false), (2, false)], 1));
+        // Its neighbour has done only 1: not yet.
+        assert!(!inputs_ready(&[(1, false), (2, false)], 1));
+        // Its neighbour halted in its round 1 (2 done, no migrants): island 1 has no round 2.
+        assert!(!inputs_ready(&[(2, true), (2, false)], 1));
+        // A halted neighbour's earlier migrants are there.
+        assert!(inputs_ready(&[(3, true), (2, false)], 1));
+        // Round 0 needs no migrants.
+        assert!(inputs_ready(&[(0, false), (0, false)], 1));
+    }
 }
