@@ -486,7 +486,7 @@ fn evaluate_island<const F: usize>(
 ) -> u64 {
     let num_tasks = evaluator.tasks().len();
     let stages = match hurdles {
-        None => vec![0..num_tasks],
+        None => std::iter::once(0..num_tasks).collect(),
         Some(h) => h.stages(),
     };
     let (pop, slots, config) = (&island.population, &buffers.slots, breed.config);
