@@ -116,9 +116,7 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
             .message(&format!("warning: this process's worker stopped: {e}"));
     }
     let kept = match &result {
-        Ok(r) if !r.summary.interrupted => {
-            coordinator.finish(r.summary.final_fitness, &r.best.to_string())
-        }
+        Ok(r) if !r.summary.interrupted => coordinator.finish(&r.summary, &r.best.to_string()),
         _ => coordinator.stopped(),
     };
     let fresh = !reopen && result.is_err();

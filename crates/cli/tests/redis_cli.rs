@@ -358,6 +358,9 @@ fn two_runs_on_one_server_do_not_mix() {
     ok(&status);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains(&format!("run {ra}: finished")), "{text}");
+    // The finished run's totals are the run folder's (its last round, cut, included).
+    let individuals = format!(" {} individuals,", ea.1["individuals"]);
+    assert!(text.contains(&individuals), "{text}");
 }
 
 #[test]

@@ -186,10 +186,7 @@ fn bench(
     )
     .expect("the run ends");
     let heartbeats = read_heartbeats(url, &run);
-    timed
-        .inner
-        .finish(result.summary.final_fitness, "")
-        .expect("finished");
+    timed.inner.finish(&result.summary, "").expect("finished");
     for w in &mut workers {
         let _ = w.wait();
     }

@@ -150,8 +150,17 @@ impl Coordinator {
         Ok(Some(state))
     }
 
-    /// Marks the run finished with its result and lets go of its lease.
-    pub fn finish(&mut self, final_fitness: Option<f64>, program: &str) -> Result<()> {
+    /// Marks the run finished with its result (the summary's individuals and search fitness
+    /// too: the last round, cut where the search stopped, is not kept) and lets go of its lease.
+    pub fn finish(
+        &mut self,
+        summary: &automl_zero_engine::experiment::Summary,
+        program: &str,
+    ) -> Result<()> {
+        let final_fitness = summary.final_fitness;
+        self.status.individuals = summary.individuals;
+        let best = summary.search_fitness;
+        self.status.best = Some(self.status.best.map_or(best, |b| b.max(best)));
         self.status.state = "finished".into();
         self.status.final_fitness = final_fitness;
         self.status.program = Some(program.to_string());
