@@ -1,6 +1,7 @@
 //! `automl-zero`: evolve machine-learning algorithms from scratch, from the command line.
 
 mod bench;
+mod distributed;
 mod eval;
 mod export;
 mod init;
@@ -46,6 +47,12 @@ enum Command {
     Export(export::ExportArgs),
     /// Plot a run folder's progress.jsonl as progress.png and progress.svg.
     Plot(plot::PlotArgs),
+    /// Serve runs through Redis: lease islands, evolve them, store the results.
+    Worker(distributed::WorkerArgs),
+    /// Show the runs on a Redis server: islands, rounds, workers, best fitness.
+    Status(distributed::StatusArgs),
+    /// Remove a run's keys from a Redis server.
+    Forget(distributed::ForgetArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +75,9 @@ fn main() -> ExitCode {
         Command::Export(args) => success(export::run(args)),
         Command::Plot(args) => success(plot::run(args)),
         Command::Bench(args) => success(bench::run(args)),
+        Command::Worker(args) => distributed::worker(args),
+        Command::Status(args) => success(distributed::status(args)),
+        Command::Forget(args) => success(distributed::forget(args)),
         Command::Ops => {
             list_ops();
             Ok(ExitCode::SUCCESS)

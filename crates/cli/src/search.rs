@@ -57,7 +57,7 @@ pub struct SearchArgs {
     /// Override a config key, e.g. --set search.population_size=100 (repeatable); with
     /// --resume, a new limit of the run (see below).
     #[arg(long = "set", value_name = "KEY=VALUE")]
-    overrides: Vec<String>,
+    pub(crate) overrides: Vec<String>,
     /// Print only the final result.
     #[arg(long, short)]
     quiet: bool,
@@ -67,16 +67,27 @@ pub struct SearchArgs {
     data_dir: Option<PathBuf>,
     /// Threads to evaluate on (0: every core). The result does not depend on it.
     #[arg(long, default_value_t = 0)]
-    threads: usize,
+    pub(crate) threads: usize,
     /// Carry on a stopped run from its folder's checkpoint (or from a checkpoint file); a run
     /// whose summary.json says it finished carries on only with a raised limit (--set).
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "seed", "out", "data_dir"])]
-    resume: Option<PathBuf>,
+    pub(crate) resume: Option<PathBuf>,
+    /// Spread the islands over workers through this Redis server
+    /// (redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS); see docs/distributed.md.
+    #[arg(long, value_name = "URL")]
+    pub(crate) redis: Option<String>,
+    /// With --redis: the run's name on the server (default: the run folder's name).
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub(crate) run: Option<String>,
+    /// With rediss://: a CA certificate (PEM) to trust instead of the system's.
+    #[arg(long, value_name = "FILE", requires = "redis")]
+    pub(crate) redis_ca: Option<PathBuf>,
 }
 
-struct Reporter {
-    dir: RunDir,
-    display: Display,
+/// The observer of a search: the display and the run folder.
+pub(crate) struct Reporter {
+    pub(crate) dir: RunDir,
+    pub(crate) display: Display,
     error: Option<anyhow::Error>,
 }
 
@@ -132,16 +143,16 @@ impl Observer for Reporter {
 }
 
 /// What a search starts from.
-struct Start {
-    config: Config,
+pub(crate) struct Start {
+    pub(crate) config: Config,
     /// The folder relative paths start from.
-    base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// The run folder.
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// The state of a resumed run.
-    resume: Option<RunState>,
+    pub(crate) resume: Option<RunState>,
     /// Whether `--set` gave a resumed run new limits.
-    extended: bool,
+    pub(crate) extended: bool,
 }
 
 /// Reads the checkpoint of a run to carry on, and applies new limits from `--set`.
@@ -219,7 +230,7 @@ fn unreadable(
 }
 
 /// Reads the config of a new run, or the checkpoint of a resumed one.
-fn start(args: &SearchArgs) -> Result<Start> {
+pub(crate) fn start(args: &SearchArgs) -> Result<Start> {
     if let Some(path) = &args.resume {
         return resume(path, &args.overrides);
     }
@@ -286,31 +297,50 @@ fn keep_limits(dir: &RunDir, config: &Config, state: &RunState) -> Result<()> {
 /// Runs `search`; a run stopped by Ctrl-C or SIGTERM writes its folder and exits with
 /// [`crate::INTERRUPTED`].
 pub fn run(args: SearchArgs) -> Result<ExitCode> {
+    if args.redis.is_some() {
+        return crate::distributed::search(args);
+    }
+    let start = start(&args)?;
+    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
+    let fresh = start.resume.is_none();
+    let (mut reporter, interrupt) = prepare(&args, &start, &workers, !fresh)?;
+    let options = RunOptions { workers, interrupt };
     let Start {
         config,
         base_dir,
         out,
         resume,
-        extended,
-    } = start(&args)?;
-    let workers = Workers::new(args.threads).map_err(|e| anyhow::anyhow!("--threads: {e}"))?;
-    let fresh = resume.is_none();
-    let dir = match &resume {
-        Some(state) => {
-            let (dir, warning) = RunDir::reopen(out.clone(), state.progress_reports)?;
-            if let Some(w) = warning {
-                eprintln!("{w}");
-            }
-            if extended {
-                keep_limits(&dir, &config, state)?;
-            }
-            dir
+        ..
+    } = start;
+    let result = experiment::run(&config, &base_dir, options, &mut reporter, resume);
+    conclude(reporter, result.map_err(Into::into), fresh, &config, &out)
+}
+
+/// Opens the run folder (`reopen`: an existing one, cut back to the state's reports), says
+/// what runs, and installs the Ctrl-C handler; returns the observer and the interrupt flag.
+pub(crate) fn prepare(
+    args: &SearchArgs,
+    start: &Start,
+    workers: &Workers,
+    reopen: bool,
+) -> Result<(Reporter, Arc<AtomicBool>)> {
+    let (config, out) = (&start.config, &start.out);
+    let dir = if reopen {
+        let reports = start.resume.as_ref().map_or(0, |s| s.progress_reports);
+        let (dir, warning) = RunDir::reopen(out.clone(), reports)?;
+        if let Some(w) = warning {
+            eprintln!("{w}");
         }
-        None => {
-            let dir = RunDir::create(out.clone())?;
-            dir.write("config.toml", &config.to_toml())?;
-            dir
+        if start.extended
+            && let Some(state) = &start.resume
+        {
+            keep_limits(&dir, config, state)?;
         }
+        dir
+    } else {
+        let dir = RunDir::create(out.clone())?;
+        dir.write("config.toml", &config.to_toml())?;
+        dir
     };
     let display = Display::new(
         args.quiet,
@@ -319,7 +349,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         dir.best_reported(),
     );
     display.message(&format!("Random seed = {}", config.random_seed));
-    if extended {
+    if start.extended {
         display.message(&format!(
             "Carrying the run on with {}",
             args.overrides.join(", ")
@@ -343,13 +373,23 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         );
     })
     .context("cannot install the Ctrl-C handler")?;
-    let mut reporter = Reporter {
+    let reporter = Reporter {
         dir,
         display,
         error: None,
     };
-    let options = RunOptions { workers, interrupt };
-    let result = experiment::run(&config, &base_dir, options, &mut reporter, resume);
+    Ok((reporter, interrupt))
+}
+
+/// Writes the run folder of a run's result and prints it; a new run (`fresh`) that failed
+/// removes its folder.
+pub(crate) fn conclude(
+    mut reporter: Reporter,
+    result: Result<experiment::RunResult>,
+    fresh: bool,
+    config: &Config,
+    out: &Path,
+) -> Result<ExitCode> {
     reporter.display.finish();
     let result = match result {
         Ok(r) => r,
@@ -359,7 +399,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             if fresh {
                 reporter.dir.discard();
             }
-            return Err(e.into());
+            return Err(e);
         }
     };
     if let Some(e) = reporter.error.take() {
@@ -370,9 +410,19 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     dir.write("best.json", &result.best.to_json())?;
     let simplified = automl_zero_engine::simplify::simplify(&result.best);
     dir.write("best.simplified.txt", &simplified.annotated())?;
-    dir.write("best.py", &crate::export::best_py(&simplified, &config)?)?;
+    dir.write("best.py", &crate::export::best_py(&simplified, config)?)?;
     let summary = serde_json::to_string_pretty(&result.summary).expect("summary serializes");
     dir.write("summary.json", &(summary + "\n"))?;
+    print_result(&result, config, out);
+    Ok(if result.summary.interrupted {
+        ExitCode::from(crate::INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints a run's result.
+fn print_result(result: &experiment::RunResult, config: &Config, out: &Path) {
     let s = &result.summary;
     println!();
     println!("Search fitness = {:.6}", s.search_fitness);
@@ -404,9 +454,4 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     );
     println!("Algorithm found:\n{}", result.best);
     println!("Written to {}", out.display());
-    Ok(if s.interrupted {
-        ExitCode::from(crate::INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

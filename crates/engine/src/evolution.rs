@@ -2,7 +2,7 @@
 
 use crate::builtins::{Builtin, Generator, Start};
 use crate::config::{SearchConfig, Strategy};
-use crate::evaluation::{Evaluator, EvaluatorState};
+use crate::evaluation::{Evaluator, EvaluatorState, FecState, FecStats, Workers};
 use crate::migration::{Exchange, LocalRing, Migrant};
 use crate::mutation::Mutator;
 use crate::program::Algorithm;
@@ -124,7 +124,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    fn reached(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
+    /// The limit reached, if any, after `individuals` and `train_steps` (interrupt first).
+    pub fn reached(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
         if self.interrupt.load(Ordering::Relaxed) {
             return Some(StopReason::Interrupted);
         }
@@ -136,6 +137,27 @@ impl Limits {
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(StopReason::MaxSeconds);
+        }
+        None
+    }
+
+    /// The clock's stop (interrupt or deadline), if reached.
+    pub fn timed_out(&self) -> Option<StopReason> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Some(StopReason::Interrupted);
+        }
+        self.deadline
+            .is_some_and(|d| Instant::now() >= d)
+            .then_some(StopReason::MaxSeconds)
+    }
+
+    /// The counted stop (`max_individuals`, `max_train_steps`), if reached.
+    pub fn counted(&self, individuals: u64, train_steps: u64) -> Option<StopReason> {
+        if self.max_individuals.is_some_and(|m| individuals >= m) {
+            return Some(StopReason::MaxIndividuals);
+        }
+        if self.max_train_steps.is_some_and(|m| train_steps >= m) {
+            return Some(StopReason::MaxTrainSteps);
         }
         None
     }
@@ -213,7 +235,8 @@ impl Population {
 }
 
 /// Staged evaluation of the search tasks: an individual below a stage's quantile stops there.
-struct Hurdles {
+#[derive(Debug, Clone)]
+pub(crate) struct Hurdles {
     quantiles: Vec<f64>,
     /// Task index where each stage ends.
     ends: Vec<usize>,
@@ -223,6 +246,22 @@ struct Hurdles {
 }
 
 impl Hurdles {
+    /// The hurdles of a search config over `num_tasks` tasks, if it has any.
+    pub(crate) fn of(config: &SearchConfig, num_tasks: usize) -> Option<Hurdles> {
+        (!config.hurdles.is_empty() && num_tasks > 1)
+            .then(|| Hurdles::new(&config.hurdles, num_tasks, config.population_size.max(100)))
+    }
+
+    /// The number of hurdles (stages but the last).
+    pub(crate) fn count(&self) -> usize {
+        self.recent.len()
+    }
+
+    /// Swaps the recent partial fitnesses with an island's.
+    pub(crate) fn swap_recent(&mut self, recent: &mut Vec<VecDeque<f64>>) {
+        std::mem::swap(&mut self.recent, recent);
+    }
+
     fn new(quantiles: &[f64], num_tasks: usize, window: usize) -> Hurdles {
         let stages = (quantiles.len() + 1).min(num_tasks);
         let ends = (1..=stages).map(|k| k * num_tasks / stages).collect();
@@ -246,6 +285,19 @@ impl Hurdles {
         Some(sorted[pos])
     }
 
+    /// The task ranges of the stages.
+    fn stages(&self) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let r = start..end;
+                start = end;
+                r
+            })
+            .collect()
+    }
+
     fn record(&mut self, k: usize, fitness: f64) {
         let recent = &mut self.recent[k];
         if recent.len() == self.window {
@@ -264,6 +316,43 @@ pub struct Island {
     rng: Rng,
     /// Individuals this island has evaluated.
     pub individuals: u64,
+    /// Recent partial fitnesses at each hurdle, when there are several islands (each island
+    /// keeps its own; one island uses [`SearchState::hurdle_window`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hurdles: Vec<VecDeque<f64>>,
+}
+
+impl Island {
+    /// Checks an island read from outside (a file, a server): its members fit the memory, the
+    /// population is consistent and at most `population_size`, its hurdles are `hurdles`.
+    pub fn check(
+        &self,
+        sizes: &crate::memory::MemorySizes,
+        population_size: usize,
+        hurdles: usize,
+    ) -> Result<(), String> {
+        let pop = &self.population;
+        if pop.algorithms.len() != pop.fitnesses.len() || pop.algorithms.len() > population_size {
+            return Err(format!(
+                "a population of {} members and {} fitnesses (at most {population_size})",
+                pop.algorithms.len(),
+                pop.fitnesses.len()
+            ));
+        }
+        if pop.oldest >= pop.algorithms.len().max(1) {
+            return Err(format!("oldest member {} out of range", pop.oldest));
+        }
+        if self.hurdles.len() != hurdles {
+            return Err(format!(
+                "{} hurdles, the config {hurdles}",
+                self.hurdles.len()
+            ));
+        }
+        for (m, a) in pop.algorithms.iter().enumerate() {
+            a.check(sizes).map_err(|e| format!("member {m}: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// A search's whole state between rounds, as a checkpoint holds it.
@@ -289,6 +378,166 @@ pub struct SearchState {
     /// search stops on it when it exceeds the sufficient fitness, also once restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_round_best: Option<f64>,
+    /// With several islands, each island's evaluator: its caches (emptied at every migration)
+    /// and counters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub island_evaluators: Vec<EvaluatorState>,
+}
+
+impl SearchState {
+    /// Training steps of this search over all islands.
+    pub fn train_steps(&self) -> u64 {
+        self.evaluator.train_steps
+            + self
+                .island_evaluators
+                .iter()
+                .map(|e| e.train_steps)
+                .sum::<u64>()
+    }
+}
+
+/// What every island's children are made with: the search's config and operators.
+pub(crate) struct Breed<'a> {
+    pub config: &'a SearchConfig,
+    pub mutator: &'a Mutator,
+    pub generator: &'a Generator,
+    pub start: &'a Start,
+}
+
+/// Reused buffers of a batch: each child's (filling, seed), and the fitnesses.
+#[derive(Default)]
+pub(crate) struct BatchBuffers {
+    slots: Vec<(bool, u64)>,
+    fitnesses: Vec<f64>,
+}
+
+/// Empties an evaluator's caches (and the entries it has yet to store), keeping its counters:
+/// islands' caches last one migration period, so that an island's results depend on its own
+/// state alone.
+pub(crate) fn clear_caches<const F: usize>(evaluator: &mut Evaluator<F>) {
+    let stats = evaluator.fec_stats();
+    evaluator.restore(&EvaluatorState {
+        fec: Some(FecState {
+            entries: Vec::new(),
+            stats,
+        }),
+        canonical: Vec::new(),
+        train_steps: evaluator.train_steps,
+        canonical_hits: evaluator.canonical_hits,
+        instructions: evaluator.instructions,
+        deferred_canonical: Vec::new(),
+        deferred_fec: Vec::new(),
+    });
+}
+
+/// One island's batch: `count` children (filling the population, or replacing its oldest),
+/// each from a seed drawn in order from the island's stream, evaluated together on `evaluator`
+/// through `hurdles`, then joining the population in order; `child(algorithm, fitness)` sees
+/// each before it joins. Returns the best fitness among them (`f64::MIN` for none) and the
+/// children stopped at a hurdle.
+pub(crate) fn island_batch<const F: usize>(
+    breed: &Breed,
+    island: &mut Island,
+    evaluator: &mut Evaluator<F>,
+    hurdles: &mut Option<Hurdles>,
+    count: usize,
+    buffers: &mut BatchBuffers,
+    mut child: impl FnMut(&Algorithm, f64),
+) -> (f64, u64) {
+    if count == 0 {
+        return (f64::MIN, 0);
+    }
+    let p = breed.config.population_size;
+    let filling = island.population.algorithms.len() < p;
+    buffers.slots.clear();
+    for _ in 0..count {
+        buffers.slots.push((filling, island.rng.next_u64()));
+    }
+    let stopped = evaluate_island(breed, island, evaluator, hurdles, buffers);
+    let mut best = f64::MIN;
+    for i in 0..count {
+        let fitness = buffers.fitnesses[i];
+        best = best.max(fitness);
+        island.individuals += 1;
+        let made = std::mem::take(evaluator.made_mut(i));
+        child(&made, fitness);
+        let pop = &mut island.population;
+        if pop.algorithms.len() < p {
+            pop.algorithms.push(made);
+            pop.fitnesses.push(fitness);
+        } else {
+            // The member replaced lends its buffers to a child of the next batch.
+            *evaluator.made_mut(i) = pop.replace_oldest(made, fitness);
+        }
+    }
+    (best, stopped)
+}
+
+/// Makes and evaluates an island's children on the worker threads (through the hurdles, if
+/// any): each child follows from its slot's seed alone (parent tournament, mutation,
+/// evaluation seed), so the batch's result does not depend on which thread makes it. Returns
+/// the children stopped at a hurdle.
+fn evaluate_island<const F: usize>(
+    breed: &Breed,
+    island: &Island,
+    evaluator: &mut Evaluator<F>,
+    hurdles: &mut Option<Hurdles>,
+    buffers: &mut BatchBuffers,
+) -> u64 {
+    let num_tasks = evaluator.tasks().len();
+    let stages = match hurdles {
+        None => std::iter::once(0..num_tasks).collect(),
+        Some(h) => h.stages(),
+    };
+    let (pop, slots, config) = (&island.population, &buffers.slots, breed.config);
+    let make = |i: usize, out: &mut Algorithm| {
+        let (filling, seed) = slots[i];
+        let mut rng = Rng::new(seed, salt::CHILD);
+        if filling {
+            *out = breed
+                .generator
+                .start(breed.start, &mut rng)
+                .expect("memory checked when the search started");
+        } else {
+            match config.strategy {
+                Strategy::Evolution => {
+                    let parent = pop.tournament(config.tournament_size, &mut rng);
+                    breed
+                        .mutator
+                        .child_into(&pop.algorithms[parent], out, &mut rng);
+                }
+                Strategy::Random => {
+                    *out = breed
+                        .generator
+                        .build(Builtin::Random, &mut rng)
+                        .expect("memory checked when the search started")
+                }
+            }
+        }
+        rng.next_u64()
+    };
+    let mut stopped = 0;
+    evaluator
+        .evaluate_made(
+            slots.len(),
+            make,
+            &stages,
+            |_, k, partial| {
+                let Some(h) = hurdles.as_mut() else {
+                    return true;
+                };
+                let threshold = h.threshold(k);
+                h.record(k, partial);
+                let go_on = !threshold.is_some_and(|t| partial < t);
+                if !go_on {
+                    stopped += 1;
+                }
+                go_on
+            },
+            &mut buffers.fitnesses,
+        )
+        .expect("search algorithms stay within memory");
+    stopped
 }
 
 /// One search over the search tasks: islands of regularized evolution (or random search)
@@ -317,9 +566,13 @@ pub struct Search<'a, const F: usize> {
     started: Instant,
     /// Individuals already evaluated when this process took the search up (a resumed search).
     individuals_at_start: u64,
-    /// This round's child slots: island, whether it fills the population, seed.
-    slots: Vec<(usize, bool, u64)>,
-    fitnesses: Vec<f64>,
+    buffers: BatchBuffers,
+    /// With several islands, each island's evaluator (made when first needed).
+    island_evaluators: Vec<Evaluator<F>>,
+    /// Island evaluators' states waiting for the evaluators to be made.
+    island_states: Vec<EvaluatorState>,
+    /// The worker threads of the island evaluators.
+    workers: Workers,
 }
 
 impl<'a, const F: usize> Search<'a, F> {
@@ -333,14 +586,17 @@ impl<'a, const F: usize> Search<'a, F> {
         evaluator: Evaluator<F>,
         mut rng: Rng,
     ) -> Self {
-        let num_tasks = evaluator.tasks().len();
-        let hurdles = (!config.hurdles.is_empty() && num_tasks > 1)
-            .then(|| Hurdles::new(&config.hurdles, num_tasks, config.population_size.max(100)));
+        let hurdles = Hurdles::of(config, evaluator.tasks().len());
         let islands = config.islands.max(1);
+        let windows = match (&hurdles, islands) {
+            (Some(h), 2..) => vec![VecDeque::new(); h.recent.len()],
+            _ => Vec::new(),
+        };
         let island = |rng: Rng| Island {
             population: Population::default(),
             rng,
             individuals: 0,
+            hurdles: windows.clone(),
         };
         let islands = if islands == 1 {
             vec![island(rng)]
@@ -366,9 +622,98 @@ impl<'a, const F: usize> Search<'a, F> {
             migrations: 0,
             started: Instant::now(),
             individuals_at_start: 0,
-            slots: Vec::new(),
-            fitnesses: Vec::new(),
+            buffers: BatchBuffers::default(),
+            island_evaluators: Vec::new(),
+            island_states: Vec::new(),
+            workers: Workers::sequential(),
         }
+    }
+
+    /// The worker threads of the islands' evaluators (with several islands; one island uses
+    /// the evaluator the search was made with).
+    pub fn set_workers(&mut self, workers: Workers) {
+        self.workers = workers;
+    }
+
+    /// Makes the island evaluators (several islands), putting back states kept for them.
+    fn island_evaluators(&mut self) -> &mut [Evaluator<F>] {
+        if self.islands.len() > 1 && self.island_evaluators.is_empty() {
+            let states = std::mem::take(&mut self.island_states);
+            for k in 0..self.islands.len() {
+                let mut e = Evaluator::with_workers(
+                    self.evaluator.tasks().to_vec(),
+                    self.evaluator.settings().clone(),
+                    self.workers.clone(),
+                );
+                clear_caches(&mut e);
+                if let Some(state) = states.get(k) {
+                    e.restore(state);
+                }
+                self.island_evaluators.push(e);
+            }
+        }
+        &mut self.island_evaluators
+    }
+
+    /// The island evaluators' states (several islands).
+    fn island_evaluator_states(&self) -> Vec<EvaluatorState> {
+        if self.island_evaluators.is_empty() {
+            return self.island_states.clone();
+        }
+        self.island_evaluators.iter().map(|e| e.state()).collect()
+    }
+
+    /// Training steps of this search over all islands, FEC probes included.
+    pub fn train_steps(&self) -> u64 {
+        self.evaluator.train_steps + self.island_sum(|e| e.train_steps)
+    }
+
+    /// Evaluations answered by the canonical-program caches.
+    pub fn canonical_hits(&self) -> u64 {
+        self.evaluator.canonical_hits + self.island_sum(|e| e.canonical_hits)
+    }
+
+    /// Interpreted instructions executed.
+    pub fn instructions(&self) -> u64 {
+        self.evaluator.instructions + self.island_sum(|e| e.instructions)
+    }
+
+    /// FEC hit and miss counts over all islands.
+    pub fn fec_stats(&self) -> FecStats {
+        let mut stats = self.evaluator.fec_stats();
+        let mut add = |s: FecStats| {
+            stats.hits += s.hits;
+            stats.misses += s.misses;
+        };
+        if self.island_evaluators.is_empty() {
+            self.island_states
+                .iter()
+                .filter_map(|s| s.fec.as_ref())
+                .for_each(|f| add(f.stats));
+        } else {
+            self.island_evaluators
+                .iter()
+                .for_each(|e| add(e.fec_stats()));
+        }
+        stats
+    }
+
+    /// A counter summed over the island evaluators (or their kept states).
+    fn island_sum(&self, of: impl Fn(&EvaluatorState) -> u64) -> u64 {
+        if self.island_evaluators.is_empty() {
+            return self.island_states.iter().map(of).sum();
+        }
+        self.island_evaluators
+            .iter()
+            .map(|e| {
+                of(&EvaluatorState {
+                    train_steps: e.train_steps,
+                    canonical_hits: e.canonical_hits,
+                    instructions: e.instructions,
+                    ..EvaluatorState::default()
+                })
+            })
+            .sum()
     }
 
     /// Replaces the local ring with another carrier of migrants.
@@ -392,6 +737,11 @@ impl<'a, const F: usize> Search<'a, F> {
             migrations: self.migrations,
             evaluator: self.evaluator.state(),
             last_round_best: self.last_round_best,
+            island_evaluators: if self.islands.len() > 1 {
+                self.island_evaluator_states()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -420,132 +770,101 @@ impl<'a, const F: usize> Search<'a, F> {
         self.migrations = state.migrations;
         self.last_round_best = state.last_round_best;
         self.evaluator.restore(&state.evaluator);
+        self.restore_islands(state.island_evaluators)
+    }
+
+    /// Moves the search to a later state of itself (made elsewhere: by workers), keeping its
+    /// clock and speed count.
+    pub fn advance_to(&mut self, state: SearchState) -> Result<(), String> {
+        let (started, at_start) = (self.started, self.individuals_at_start);
+        self.restore(state)?;
+        (self.started, self.individuals_at_start) = (started, at_start);
         Ok(())
     }
 
-    /// Draws this round's child slots: up to `batch_size` per island, at most `budget` in all,
-    /// each with a seed from its island's stream, in order.
-    fn draw_slots(&mut self, budget: u64) {
-        let p = self.config.population_size;
-        let b = self.config.batch() as u64;
-        let mut left = budget;
-        self.slots.clear();
-        for (k, island) in self.islands.iter_mut().enumerate() {
-            let filling = island.population.algorithms.len() < p;
-            let room = if filling {
-                (p - island.population.algorithms.len()) as u64
-            } else {
-                b
-            };
-            let count = room.min(b).min(left);
-            left -= count;
-            for _ in 0..count {
-                self.slots.push((k, filling, island.rng.next_u64()));
+    /// Puts back the island evaluators' states (several islands).
+    fn restore_islands(&mut self, states: Vec<EvaluatorState>) -> Result<(), String> {
+        if self.islands.len() < 2 {
+            return Ok(());
+        }
+        // A search that has not run a round yet (or a checkpoint of an earlier version) has none.
+        if !states.is_empty() && states.len() != self.islands.len() {
+            return Err(format!(
+                "the state has {} island evaluators for {} islands",
+                states.len(),
+                self.islands.len()
+            ));
+        }
+        if let Some(h) = &self.hurdles
+            && let Some(k) = self
+                .islands
+                .iter()
+                .position(|i| i.hurdles.len() != h.recent.len())
+        {
+            return Err(format!("island {k}'s hurdles differ from the config's"));
+        }
+        if self.island_evaluators.is_empty() {
+            self.island_states = states;
+        } else {
+            for (e, s) in self.island_evaluators.iter_mut().zip(&states) {
+                clear_caches(e);
+                e.restore(s);
             }
         }
+        Ok(())
     }
 
-    /// Makes and evaluates this round's children on the worker threads (through the hurdles,
-    /// if any): each child follows from its slot's seed alone (parent tournament, mutation,
-    /// evaluation seed), so the round's result does not depend on which thread makes it.
-    fn evaluate_slots(&mut self) {
-        let num_tasks = self.evaluator.tasks().len();
-        let stages: Vec<std::ops::Range<usize>> = match &self.hurdles {
-            None => std::iter::once(0..num_tasks).collect(),
-            Some(h) => {
-                let mut start = 0;
-                h.ends
-                    .iter()
-                    .map(|&end| {
-                        let r = start..end;
-                        start = end;
-                        r
-                    })
-                    .collect()
-            }
-        };
-        let (islands, config, generator, mutator, slots) = (
-            &self.islands,
-            self.config,
-            &self.generator,
-            &self.mutator,
-            &self.slots,
-        );
-        let start = &self.start;
-        let make = |i: usize, out: &mut Algorithm| {
-            let (k, filling, seed) = slots[i];
-            let mut rng = Rng::new(seed, salt::CHILD);
-            let pop = &islands[k].population;
-            if filling {
-                *out = generator
-                    .start(start, &mut rng)
-                    .expect("memory checked when the search started");
-            } else {
-                match config.strategy {
-                    Strategy::Evolution => {
-                        let parent = pop.tournament(config.tournament_size, &mut rng);
-                        mutator.child_into(&pop.algorithms[parent], out, &mut rng);
-                    }
-                    Strategy::Random => {
-                        *out = generator
-                            .build(Builtin::Random, &mut rng)
-                            .expect("memory checked when the search started")
-                    }
-                }
-            }
-            rng.next_u64()
-        };
-        let hurdles = &mut self.hurdles;
-        let stopped = &mut self.stopped_at_hurdles;
-        self.evaluator
-            .evaluate_made(
-                slots.len(),
-                make,
-                &stages,
-                |_, k, partial| {
-                    let Some(h) = hurdles.as_mut() else {
-                        return true;
-                    };
-                    let threshold = h.threshold(k);
-                    h.record(k, partial);
-                    let go_on = !threshold.is_some_and(|t| partial < t);
-                    if !go_on {
-                        *stopped += 1;
-                    }
-                    go_on
-                },
-                &mut self.fitnesses,
-            )
-            .expect("search algorithms stay within memory");
-    }
-
-    /// One round: children made on every island, evaluated together, then each island's
-    /// children join its population in order (filling it, or replacing the oldest). Returns the
-    /// best fitness among them.
+    /// One round: each island in turn makes a batch of children, evaluates them together and
+    /// takes them in order (filling its population, or replacing the oldest), up to
+    /// `batch_size` per island and at most `budget` in all; then migration, when due. With
+    /// several islands each island has its own evaluator and hurdles, so that an island's
+    /// round depends on its own state alone. Returns the best fitness among the children.
     pub fn round(&mut self, budget: u64) -> f64 {
-        self.draw_slots(budget);
-        self.evaluate_slots();
         let p = self.config.population_size;
-        let mut best = f64::MIN;
-        for i in 0..self.slots.len() {
-            let k = self.slots[i].0;
-            let fitness = self.fitnesses[i];
-            best = best.max(fitness);
-            self.individuals += 1;
-            let island = &mut self.islands[k];
-            island.individuals += 1;
-            let child = std::mem::take(self.evaluator.made_mut(i));
-            if self.best_ever.as_ref().is_none_or(|(_, f)| fitness > *f) {
-                self.best_ever = Some((child.clone(), fitness));
+        let b = self.config.batch() as u64;
+        let several = self.islands.len() > 1;
+        if several {
+            self.island_evaluators();
+        }
+        let breed = Breed {
+            config: self.config,
+            mutator: &self.mutator,
+            generator: &self.generator,
+            start: &self.start,
+        };
+        let (mut left, mut best) = (budget, f64::MIN);
+        for (k, island) in self.islands.iter_mut().enumerate() {
+            let len = island.population.algorithms.len();
+            let room = if len < p { (p - len) as u64 } else { b };
+            let count = room.min(b).min(left);
+            left -= count;
+            let evaluator = match several {
+                true => &mut self.island_evaluators[k],
+                false => &mut self.evaluator,
+            };
+            if several && let Some(h) = self.hurdles.as_mut() {
+                std::mem::swap(&mut h.recent, &mut island.hurdles);
             }
-            let pop = &mut island.population;
-            if pop.algorithms.len() < p {
-                pop.algorithms.push(child);
-                pop.fitnesses.push(fitness);
-            } else {
-                // The member replaced lends its buffers to a child of the next round.
-                *self.evaluator.made_mut(i) = pop.replace_oldest(child, fitness);
+            let best_ever = &mut self.best_ever;
+            let (island_best, stopped) = island_batch(
+                &breed,
+                island,
+                evaluator,
+                &mut self.hurdles,
+                count as usize,
+                &mut self.buffers,
+                |child, fitness| {
+                    if best_ever.as_ref().is_none_or(|(_, f)| fitness > *f) {
+                        *best_ever = Some((child.clone(), fitness));
+                    }
+                },
+            );
+            if several && let Some(h) = self.hurdles.as_mut() {
+                std::mem::swap(&mut h.recent, &mut island.hurdles);
             }
+            self.stopped_at_hurdles += stopped;
+            self.individuals += count;
+            best = best.max(island_best);
         }
         self.migrate();
         best
@@ -580,6 +899,9 @@ impl<'a, const F: usize> Search<'a, F> {
                 island.population.replace_oldest(m.algorithm, m.fitness);
             }
         }
+        for e in &mut self.island_evaluators {
+            clear_caches(e);
+        }
         self.migrations += 1;
         self.next_migration += every;
     }
@@ -606,7 +928,7 @@ impl<'a, const F: usize> Search<'a, F> {
             // A search that has not started yet runs one round whatever the limits, so that it
             // always has a candidate.
             if self.individuals > 0
-                && let Some(r) = limits.reached(self.individuals, self.evaluator.train_steps)
+                && let Some(r) = limits.reached(self.individuals, self.train_steps())
             {
                 break r;
             }

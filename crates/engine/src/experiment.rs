@@ -9,6 +9,7 @@ use crate::interpreter::FEATURE_SIZES;
 use crate::mutation::Mutator;
 use crate::program::{Algorithm, parse_file};
 use crate::rng::{Rng, salt};
+use crate::rounds::{Rounds, drive};
 use crate::tasks::{Task, TaskSpec, build_tasks, randomize_seeds, split_warnings};
 use crate::with_features;
 use serde::{Deserialize, Serialize};
@@ -126,7 +127,7 @@ pub fn seed_from_clock() -> u64 {
 
 /// Checks that every search task has the examples the FEC probe trains and validates on
 /// (SPEC 5.2).
-fn check_fec_fits<const F: usize>(
+pub(crate) fn check_fec_fits<const F: usize>(
     tasks: &[Task<F>],
     settings: &EvalSettings,
 ) -> Result<(), RunError> {
@@ -173,7 +174,7 @@ pub fn search_settings(config: &Config) -> Result<EvalSettings, RunError> {
     })
 }
 
-fn generator(config: &Config) -> Generator {
+pub(crate) fn generator(config: &Config) -> Generator {
     let s = &config.search;
     Generator {
         sizes: config.memory,
@@ -186,7 +187,7 @@ fn generator(config: &Config) -> Generator {
     }
 }
 
-fn mutator(config: &Config) -> Mutator {
+pub(crate) fn mutator(config: &Config) -> Mutator {
     let s = &config.search;
     Mutator {
         types: s.mutations.clone(),
@@ -291,8 +292,21 @@ pub fn run(
     observer: &mut dyn Observer,
     resume: Option<RunState>,
 ) -> Result<RunResult, RunError> {
+    run_with(config, base_dir, options, observer, resume, None)
+}
+
+/// As [`run`], with the searches of several islands played round by round on `rounds` (on
+/// other processes) when given: the same result, whoever runs the rounds.
+pub fn run_with(
+    config: &Config,
+    base_dir: &Path,
+    options: RunOptions,
+    observer: &mut dyn Observer,
+    resume: Option<RunState>,
+    rounds: Option<&mut dyn Rounds>,
+) -> Result<RunResult, RunError> {
     let features = config.search_tasks[0].features_size;
-    with_features!(features, F => run_for::<F>(config, base_dir, options, observer, resume),
+    with_features!(features, F => run_for::<F>(config, base_dir, options, observer, resume, rounds),
         _ => Err(RunError(format!("search_tasks[0].features_size: {features} is not one of {FEATURE_SIZES:?}"))))
 }
 
@@ -459,7 +473,7 @@ impl Driver {
         }
         self.reported_at = Some((self.experiments, s.individuals));
         let (mean, stdev, best) = s.stats();
-        let stats = s.evaluator.fec_stats();
+        let stats = s.fec_stats();
         // A new best program: better than any reported before in this experiment.
         let best_changed = match self.last_best {
             Some((e, record)) if e == self.experiments => best > record,
@@ -483,7 +497,7 @@ impl Driver {
         observer.progress(&Progress {
             experiment: self.experiments,
             individuals: s.individuals,
-            train_steps: s.evaluator.train_steps,
+            train_steps: s.train_steps(),
             elapsed_seconds: self.started.elapsed().as_secs_f64(),
             mean,
             stdev,
@@ -491,7 +505,7 @@ impl Driver {
             individuals_per_second: s.individuals_per_second(),
             fec_hits: stats.hits,
             fec_misses: stats.misses,
-            canonical_hits: s.evaluator.canonical_hits,
+            canonical_hits: s.canonical_hits(),
             islands,
             best_changed,
         });
@@ -531,6 +545,7 @@ impl Driver {
             evaluator,
             search_rng,
         );
+        search.set_workers(ctx.options.workers.clone());
         if let Some(state) = restored {
             search.restore(state).map_err(RunError)?;
         }
@@ -609,16 +624,70 @@ impl Driver {
         })
     }
 
+    /// As [`Driver::search`], with the islands' rounds played on `rounds`: reports and
+    /// checkpoints come at the rounds' ends, and the run's state is kept there too.
+    fn search_rounds<'a, const F: usize>(
+        &mut self,
+        ctx: &Ctx<'a>,
+        restored: Option<SearchState>,
+        observer: &mut dyn Observer,
+        rounds: &mut dyn Rounds,
+    ) -> Result<Searched<'a, F>, RunError> {
+        let resumed = restored.is_some();
+        let mut search = self.begin::<F>(ctx, restored, observer)?;
+        let limits = self.limits(ctx);
+        let experiment = self.experiments;
+        observer.message(&if resumed {
+            format!(
+                "Experiment {experiment}: resuming the search after {} individuals...",
+                search.individuals
+            )
+        } else {
+            format!("Experiment {experiment}: evolving on the search tasks (in rounds)...")
+        });
+        rounds.begin(experiment, &self.search_specs, &self.snapshot(&search))?;
+        let (config, every) = (ctx.config, ctx.config.search.progress_every);
+        let mut next_report = (search.individuals / every + 1) * every;
+        let mut last_checkpoint = Instant::now();
+        let state = search.state();
+        let (state, reason) = drive(&config.search, state, &limits, rounds, |s| {
+            search.advance_to(s.clone()).map_err(RunError)?;
+            if search.individuals >= next_report && search.filled() {
+                self.report(&search, observer);
+                next_report = (search.individuals / every + 1) * every;
+            }
+            let due = config.checkpoint_every_seconds;
+            let run = self.snapshot(&search);
+            if due > 0.0 && last_checkpoint.elapsed().as_secs_f64() >= due {
+                observer.checkpoint(config, &run);
+                last_checkpoint = Instant::now();
+            }
+            Ok(run)
+        })?;
+        search.advance_to(state).map_err(RunError)?;
+        let mark = self.clone();
+        if reason == StopReason::Interrupted {
+            observer.checkpoint(config, &self.snapshot(&search));
+        }
+        self.report(&search, observer);
+        Ok(Searched {
+            search,
+            reason,
+            mark,
+            before_cut: None,
+        })
+    }
+
     /// Adds a stopped search's figures to the run's.
     fn count<const F: usize>(&mut self, search: &Search<F>, reason: StopReason) {
         self.experiments += 1;
         self.individuals += search.individuals;
-        self.train_steps += search.evaluator.train_steps;
-        let stats = search.evaluator.fec_stats();
+        self.train_steps += search.train_steps();
+        let stats = search.fec_stats();
         self.fec.hits += stats.hits;
         self.fec.misses += stats.misses;
         self.hurdle_stops += search.stopped_at_hurdles;
-        self.canonical_hits += search.evaluator.canonical_hits;
+        self.canonical_hits += search.canonical_hits();
         if reason == StopReason::SufficientFitness {
             self.sufficient_stops = self.sufficient_stops.map(|n| n + 1);
         }
@@ -729,6 +798,7 @@ fn run_for<const F: usize>(
     options: RunOptions,
     observer: &mut dyn Observer,
     mut resume: Option<RunState>,
+    mut rounds: Option<&mut dyn Rounds>,
 ) -> Result<RunResult, RunError> {
     let elapsed_before = resume.as_ref().map_or(0.0, |r| r.elapsed_seconds);
     let started = Duration::try_from_secs_f64(elapsed_before)
@@ -753,7 +823,12 @@ fn run_for<const F: usize>(
     let mut d = Driver::new(config, started, resume.as_mut());
     loop {
         let restored = resume.take().map(|r| r.search);
-        let searched = d.search::<F>(&ctx, restored, observer)?;
+        let searched = match rounds.as_deref_mut() {
+            Some(r) if config.search.islands > 1 => {
+                d.search_rounds::<F>(&ctx, restored, observer, r)?
+            }
+            _ => d.search::<F>(&ctx, restored, observer)?,
+        };
         let (experiment, reason) = (d.experiments, searched.reason);
         d.count(&searched.search, reason);
         let (candidate, search_fitness) = searched.search.candidate();
@@ -839,6 +914,7 @@ fn bench_for<const F: usize>(
     let started = Instant::now();
     let mutator = mutator(config);
     let mut search = Search::new(&config.search, mutator, generator, start, evaluator, rng);
+    search.set_workers(workers.clone());
     let limits = Limits {
         max_individuals: Some(individuals),
         max_train_steps: None,
@@ -848,14 +924,14 @@ fn bench_for<const F: usize>(
     };
     workers.install(|| search.run(&limits, |_| {}));
     let seconds = started.elapsed().as_secs_f64();
-    let fec = search.evaluator.fec_stats();
+    let fec = search.fec_stats();
     Ok(BenchRun {
         individuals: search.individuals,
-        train_steps: search.evaluator.train_steps,
-        instructions: search.evaluator.instructions,
+        train_steps: search.train_steps(),
+        instructions: search.instructions(),
         fec_hits: fec.hits,
         fec_misses: fec.misses,
-        canonical_hits: search.evaluator.canonical_hits,
+        canonical_hits: search.canonical_hits(),
         seconds,
     })
 }

@@ -84,7 +84,7 @@ pub fn check(old: &Config, new: &Config, state: &RunState) -> Result<(), LimitEr
             format!("the run has begun {begun} experiments; set at least that many (or 0)"),
         )?;
     }
-    let steps = state.train_steps + state.search.evaluator.train_steps;
+    let steps = state.train_steps + state.search.train_steps();
     let (o, n) = (old.search.max_train_steps, new.search.max_train_steps);
     if n != o && n.is_some_and(|n| n <= steps) {
         refuse(

@@ -24,5 +24,6 @@ pub mod mutation;
 pub mod ops;
 pub mod program;
 pub mod rng;
+pub mod rounds;
 pub mod simplify;
 pub mod tasks;
