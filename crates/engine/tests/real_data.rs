@@ -747,7 +747,11 @@ fn score_with_test_reports_both_splits_and_combines_tests() {
 #[test]
 fn the_shipped_real_data_configs_parse_and_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for name in ["digits.toml", "fashion_mnist_baseline.toml"] {
+    for name in [
+        "digits.toml",
+        "fashion_mnist_baseline.toml",
+        "fashion_mnist_search.toml",
+    ] {
         let (config, _) = Config::load(&root.join("configs").join(name), &[]).unwrap();
         for list in [
             &config.search_tasks,
