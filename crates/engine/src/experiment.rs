@@ -581,14 +581,11 @@ impl Driver {
         let mut search = self.begin::<F>(ctx, restored, observer)?;
         let limits = self.limits(ctx);
         let experiment = self.experiments;
-        observer.message(&if resumed {
-            format!(
-                "Experiment {experiment}: resuming the search after {} individuals...",
-                search.individuals
-            )
-        } else {
-            format!("Experiment {experiment}: evolving on the search tasks...")
-        });
+        observer.message(&starting(
+            experiment,
+            resumed.then_some(search.individuals),
+            "",
+        ));
         let (config, every) = (ctx.config, ctx.config.search.progress_every);
         let mut next_report = (search.individuals / every + 1) * every;
         let mut last_checkpoint = Instant::now();
@@ -637,14 +634,11 @@ impl Driver {
         let mut search = self.begin::<F>(ctx, restored, observer)?;
         let limits = self.limits(ctx);
         let experiment = self.experiments;
-        observer.message(&if resumed {
-            format!(
-                "Experiment {experiment}: resuming the search after {} individuals...",
-                search.individuals
-            )
-        } else {
-            format!("Experiment {experiment}: evolving on the search tasks (in rounds)...")
-        });
+        observer.message(&starting(
+            experiment,
+            resumed.then_some(search.individuals),
+            " (in rounds)",
+        ));
         rounds.begin(experiment, &self.search_specs, &self.snapshot(&search))?;
         let (config, every) = (ctx.config, ctx.config.search.progress_every);
         let mut next_report = (search.individuals / every + 1) * every;
@@ -934,6 +928,14 @@ fn bench_for<const F: usize>(
         canonical_hits: search.canonical_hits(),
         seconds,
     })
+}
+
+/// The line that starts (or, after `resumed_after` individuals, resumes) an experiment's search.
+fn starting(experiment: u64, resumed_after: Option<u64>, how: &str) -> String {
+    match resumed_after {
+        Some(n) => format!("Experiment {experiment}: resuming the search after {n} individuals..."),
+        None => format!("Experiment {experiment}: evolving on the search tasks{how}..."),
+    }
 }
 
 #[cfg(test)]

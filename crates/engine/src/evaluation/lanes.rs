@@ -278,22 +278,16 @@ pub fn execute_lanes<const F: usize, const L: usize>(
 ) -> [Outcome; L] {
     let group = &group.with(tasks);
     start(program, memory, rngs);
-    let run = if program.is_random() {
-        run_from::<F, L, true, false>
-    } else {
-        run_from::<F, L, false, false>
-    };
-    run(
+    let random = program.is_random();
+    full_run(
         program,
+        random,
         group,
-        0,
         num_train,
         num_valid,
         max_abs_error,
         memory,
         rngs,
-        None,
-        None,
     )
 }
 
@@ -338,13 +332,38 @@ pub fn execute_members<const F: usize, const L: usize>(
         memory.set_lane(l, &one);
     }
     let random = programs.iter().any(|p| p.is_random());
+    full_run(
+        shared,
+        random,
+        group,
+        num_train,
+        num_valid,
+        max_abs_error,
+        memory,
+        rngs,
+    )
+}
+
+/// A full run from a memory whose Setup has run: the train loop with random streams compiled in
+/// only where `random` (some lane's program draws), no probe hashes, no snapshot.
+#[allow(clippy::too_many_arguments)]
+fn full_run<const F: usize, const L: usize>(
+    program: &Program,
+    random: bool,
+    group: &Lanes<'_, F, L>,
+    num_train: usize,
+    num_valid: usize,
+    max_abs_error: f64,
+    memory: &mut LaneMemory<F, L>,
+    rngs: &mut [MtRng],
+) -> [Outcome; L] {
     let run = if random {
         run_from::<F, L, true, false>
     } else {
         run_from::<F, L, false, false>
     };
     run(
-        shared,
+        program,
         group,
         0,
         num_train,
