@@ -5,7 +5,8 @@
 use automl_zero_engine::builtins::{Builtin, Generator};
 use automl_zero_engine::evaluation::fec::{ProbeHasher, probe_hash};
 use automl_zero_engine::evaluation::lanes::{
-    Group, NARROW, WIDE, WIDE_MAX_FEATURES, execute_lanes, probe_lanes, resume_lanes, split,
+    Group, NARROW, WIDE, WIDE_MAX_FEATURES, execute_lanes, group_pays, probe_lanes, resume_lanes,
+    split,
 };
 use automl_zero_engine::evaluation::{Errors, Outcome, execute, probe, resume};
 use automl_zero_engine::interpreter::Program;
@@ -227,6 +228,8 @@ fn groups_are_wide_only_where_more_than_two_narrow_ones_are_left() {
     assert_eq!(split(&tasks, 0..5), vec![0..4, 4..5]);
     let tasks = make_tasks::<16>(10, EvalType::Accuracy);
     assert_eq!(split(&tasks, 0..10), vec![0..4, 4..8, 8..9, 9..10]);
+    // The same rule groups members on one task.
+    assert!(!group_pays::<16>(2) && group_pays::<16>(3) && group_pays::<8>(2));
 }
 
 #[test]

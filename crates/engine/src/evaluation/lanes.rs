@@ -158,10 +158,8 @@ impl<const F: usize, const L: usize> LaneScratch<F, L> {
 }
 
 /// The groups that `tasks[range]` runs in: consecutive tasks of one shape, a wide group (see
-/// [`is_wide`]) where more than two narrow ones are left, else narrow ones. Above
-/// [`WIDE_MAX_FEATURES`], one or two tasks left over run one at a time: a task alone takes a
-/// third of a narrow group's time there (at F = 16: 184 against 567 ns a step), so padding them
-/// into a narrow group would cost more than it saves.
+/// [`is_wide`]) where more than two narrow ones are left, else narrow ones; tasks left over
+/// run one at a time where a group of them would not pay ([`group_pays`]).
 pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Range<usize>> {
     let mut groups = Vec::new();
     let mut t = range.start;
@@ -172,7 +170,7 @@ pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Rang
             .count();
         let size = if F <= WIDE_MAX_FEATURES && run > 2 * NARROW {
             run.min(WIDE)
-        } else if F > WIDE_MAX_FEATURES && run <= NARROW / 2 {
+        } else if !group_pays::<F>(run.min(NARROW)) {
             1
         } else {
             run.min(NARROW)
@@ -181,6 +179,13 @@ pub fn split<const F: usize>(tasks: &[Task<F>], range: Range<usize>) -> Vec<Rang
         t += size;
     }
     groups
+}
+
+/// Whether `runs` runs (tasks, or members on one task) go faster in one lane group than one at a
+/// time: always up to [`WIDE_MAX_FEATURES`]; above it, for three or more (a run alone there
+/// takes a third of a narrow group's time: at F = 16, 184 against 567 ns a step).
+pub fn group_pays<const F: usize>(runs: usize) -> bool {
+    F <= WIDE_MAX_FEATURES || runs > NARROW / 2
 }
 
 /// Whether two tasks run the same train loop: same examples per epoch, epochs, validation

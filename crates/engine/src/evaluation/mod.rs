@@ -1139,10 +1139,11 @@ fn members_side_by_side<const F: usize>(
     let mut buckets: Vec<Vec<usize>> = open.into_values().flatten().collect();
     buckets.sort_unstable_by_key(|b| b[0]);
     for b in buckets {
-        out.push(match b.len() {
-            1 => Unit::Tasks(b[0]..b[0] + 1),
-            _ => Unit::Members(b),
-        });
+        if lanes::group_pays::<F>(b.len()) && b.len() > 1 {
+            out.push(Unit::Members(b));
+        } else {
+            out.extend(b.into_iter().map(|k| Unit::Tasks(k..k + 1)));
+        }
     }
     out
 }
