@@ -771,6 +771,26 @@ fn the_shipped_real_data_configs_parse_and_check() {
     }
 }
 
+/// The committed Fashion-MNIST results: each config keeps the held-out pairs out of its search
+/// and select tasks, and its best program reads back and compiles on the config's memory.
+#[test]
+fn the_committed_image_results_hold_out_their_final_pairs_and_compile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+    for run in ["fashion_mnist", "fashion_mnist_from_scratch"] {
+        let dir = root.join(run);
+        let (config, _) = Config::load(&dir.join("config.toml"), &[]).unwrap();
+        let last = candidate_pairs(&config.final_tasks[0]);
+        assert_eq!(last.len(), 9, "{run}");
+        for list in [&config.search_tasks, &config.select_tasks] {
+            let seen = candidate_pairs(&list[0]);
+            assert!(last.iter().all(|p| !seen.contains(p)), "{run}");
+        }
+        let program =
+            automl_zero_engine::program::parse_file(&dir.join("best.txt"), &config.memory).unwrap();
+        Program::compile(&program, &config.memory, 16).unwrap();
+    }
+}
+
 #[test]
 fn digits_tasks_build_from_the_shipped_copy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
