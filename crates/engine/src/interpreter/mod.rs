@@ -38,6 +38,10 @@ pub struct Code {
     /// that sum's (out, in1, in2). The sum's own code is left as a no-op, so that a program
     /// keeps its length.
     pub then_sum: Option<(u16, u16, u16)>,
+    /// With a fused sum: whether the outer product itself is stored. It is not where no other
+    /// instruction of Predict or Learn reads it and the sum does not write it: its value can
+    /// matter to nothing, and at F = 16 its stores are half the fused pass's.
+    pub store_product: bool,
 }
 
 impl Code {
@@ -53,6 +57,7 @@ impl Code {
             x: 0.0,
             y: 0.0,
             then_sum: None,
+            store_product: true,
         };
         match ins.op.info().data {
             Data::None => {}
@@ -163,6 +168,17 @@ impl Program {
             }
             fuse(codes);
         }
+        mark_unread_products(&mut self.parts);
+    }
+
+    /// The matrices holding outer products that the fast interpreter does not store (see
+    /// [`Code::store_product`]): what a run leaves there is stale, and nothing reads it.
+    pub fn unstored_products(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts
+            .iter()
+            .flatten()
+            .filter(|c| c.then_sum.is_some() && !c.store_product)
+            .map(|c| c.out as usize)
     }
 
     /// The compiled instructions of one component.
@@ -273,6 +289,39 @@ fn fuse(codes: &mut [Code]) {
             };
         }
     }
+}
+
+/// Clears [`Code::store_product`] of each fused outer product in Predict or Learn whose matrix
+/// no other instruction of Predict or Learn reads and its own sum does not overwrite. (Setup
+/// runs once, before either, so what it reads cannot be a product they made.)
+fn mark_unread_products(parts: &mut [Vec<Code>; 3]) {
+    let train = [Component::Predict as usize, Component::Learn as usize];
+    for p in train {
+        for k in 0..parts[p].len() {
+            let code = parts[p][k];
+            let Some((sum_out, _, _)) = code.then_sum else {
+                continue;
+            };
+            let read = train.iter().any(|&q| {
+                parts[q]
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| (q, j) != (p, k) && reads_matrix(other, code.out))
+            });
+            parts[p][k].store_product = read || sum_out == code.out;
+        }
+    }
+}
+
+/// Whether a code reads matrix `m`, directly or through the sum fused into it.
+fn reads_matrix(code: &Code, m: u16) -> bool {
+    let info = code.op.info();
+    let direct = info
+        .inputs
+        .iter()
+        .zip([code.in1, code.in2])
+        .any(|(&kind, a)| kind == Kind::Matrix && a == m);
+    direct || code.then_sum.is_some_and(|(_, p, q)| p == m || q == m)
 }
 
 /// A vector, one value per lane in each element.

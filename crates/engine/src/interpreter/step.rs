@@ -171,14 +171,30 @@ pub(super) unsafe fn step<const F: usize, const L: usize>(
             Op::VectorDivision => zip(v(o), v(a), v(b), nv, |x, y| x / y),
             Op::VectorInnerProduct => put_s(o, dot(vec(a), vec(b))),
             Op::VectorOuterProduct => match c.then_sum {
-                None => outer::<F, L, false, false>(cells, o, a, b, (0, 0, 0)),
-                Some((y, p, q)) => match (p as usize == o, q as usize == o) {
-                    (true, true) => outer::<F, L, true, true>(cells, o, a, b, (y, p, q)),
-                    (true, false) => outer::<F, L, true, false>(cells, o, a, b, (y, p, q)),
-                    (false, true) => outer::<F, L, false, true>(cells, o, a, b, (y, p, q)),
-                    // `fuse` pairs only a sum that reads the product.
-                    (false, false) => unreachable!("a fused sum reads the outer product"),
-                },
+                None => outer::<F, L, false, false, true>(cells, o, a, b, (0, 0, 0)),
+                Some(sum) => {
+                    let (p, q) = (sum.1 as usize == o, sum.2 as usize == o);
+                    match (p, q, c.store_product) {
+                        (true, true, true) => outer::<F, L, true, true, true>(cells, o, a, b, sum),
+                        (true, false, true) => {
+                            outer::<F, L, true, false, true>(cells, o, a, b, sum)
+                        }
+                        (false, true, true) => {
+                            outer::<F, L, false, true, true>(cells, o, a, b, sum)
+                        }
+                        (true, true, false) => {
+                            outer::<F, L, true, true, false>(cells, o, a, b, sum)
+                        }
+                        (true, false, false) => {
+                            outer::<F, L, true, false, false>(cells, o, a, b, sum)
+                        }
+                        (false, true, false) => {
+                            outer::<F, L, false, true, false>(cells, o, a, b, sum)
+                        }
+                        // `fuse` pairs only a sum that reads the product.
+                        (false, false, _) => unreachable!("a fused sum reads the outer product"),
+                    }
+                }
             },
             Op::ScalarMatrixProduct => with_scalar::<L>(m(o), s(a), m(b), F * F, |k, x| k * x),
             Op::MatrixReciprocal => map(m(o), m(a), nm, |x| 1.0 / x),
@@ -295,12 +311,19 @@ pub(super) unsafe fn step<const F: usize, const L: usize>(
 /// The outer product `m[o] = v[a] ⊗ v[b]`, and with `sum = (y, p, q)` (when `P_IS_O` or
 /// `Q_IS_O`) the matrix sum `m[y] = m[p] + m[q]` that follows it, fused: each element of the
 /// product is written, then read (or `m[p]`'s, `m[q]`'s where they are other matrices) for the
-/// sum's element, which is what the two ops compute one after the other.
+/// sum's element, which is what the two ops compute one after the other. The product is not
+/// stored unless `STORE` (see [`Code::store_product`]).
 ///
 /// # Safety
 /// As for [`step`].
 #[inline(always)]
-unsafe fn outer<const F: usize, const L: usize, const P_IS_O: bool, const Q_IS_O: bool>(
+unsafe fn outer<
+    const F: usize,
+    const L: usize,
+    const P_IS_O: bool,
+    const Q_IS_O: bool,
+    const STORE: bool,
+>(
     cells: &Cells<F, L>,
     o: usize,
     a: usize,
@@ -335,7 +358,9 @@ unsafe fn outer<const F: usize, const L: usize, const P_IS_O: bool, const Q_IS_O
                 for l in 0..L {
                     t[l] = xr[l] * wc[l];
                 }
-                (*out)[r][col] = t;
+                if STORE {
+                    (*out)[r][col] = t;
+                }
                 let first = if P_IS_O { t } else { (*pm)[r][col] };
                 let second = if Q_IS_O { t } else { (*qm)[r][col] };
                 let mut sum = first;
