@@ -3,6 +3,7 @@ different scales, rows sorted by label), and the command-line binary to compare 
 
 import os
 import pathlib
+import signal
 import subprocess
 
 # SciPy's array API support, read when SciPy is imported: without it scikit-learn skips its
@@ -75,3 +76,13 @@ def run_cli(cli, *args, cwd):
     out = subprocess.run([cli, *args], cwd=cwd, capture_output=True, text=True)
     assert out.returncode == 0, f"automl-zero {' '.join(args)}: {out.stderr}"
     return out
+
+
+@pytest.fixture
+def sigint_raises():
+    """Python's own SIGINT handler for the test: a process started in the background by a
+    non-interactive shell inherits SIGINT ignored, and the Ctrl-C tests would wait out their
+    searches' time limits instead."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

@@ -197,7 +197,7 @@ def test_search_arguments_are_checked():
         c.set("search.max_seconds", float("inf"))
 
 
-def test_ctrl_c_stops_a_search_within_a_second_keeping_the_best():
+def test_ctrl_c_stops_a_search_within_a_second_keeping_the_best(sigint_raises):
     c = quick_config()
     c.set("search.max_individuals", 10**9)
     c.set("search.max_seconds", 60)

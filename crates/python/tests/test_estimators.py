@@ -151,7 +151,7 @@ def test_a_config_file_sets_other_keys(regression, tmp_path):
         AutoMLZeroRegressor(config=tmp_path / "bad.toml", **FAST).fit(X, y)
 
 
-def test_ctrl_c_during_fit_keeps_the_best_found_so_far(regression):
+def test_ctrl_c_during_fit_keeps_the_best_found_so_far(regression, sigint_raises):
     X, y, Xt, _ = regression
     # A search that beating least squares does not stop.
     no_stop = {"search.stop_at_sufficient_fitness": False}
