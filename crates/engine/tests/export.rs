@@ -269,9 +269,9 @@ fn trace_task(tasks: &[Task<F>]) -> Task<F> {
     )
 }
 
-/// The engine's memory after the trace run, cut to the cells the exported model has.
-/// The engine's memory after the trace, cell by cell; `None` for the cells of an outer product
-/// the engine leaves unstored because nothing reads it (`Program::unstored_products`).
+/// The engine's memory after the trace run, cut to the cells the exported model has; `None` for
+/// the cells of an outer product the engine leaves unstored because nothing reads it
+/// (`Program::unstored_products`).
 fn engine_trace(a: &Algorithm, trace: &Task<F>) -> Vec<Option<f64>> {
     let mut memory = Memory::<F>::new(BIG);
     let program = Program::compile(a, &BIG, F).unwrap();

@@ -38,7 +38,7 @@ pub struct Code {
     /// that sum's (out, in1, in2). The sum's own code is left as a no-op, so that a program
     /// keeps its length.
     pub then_sum: Option<(u16, u16, u16)>,
-    /// With a fused sum: whether the outer product itself is stored. It is not where no other
+    /// Whether an outer product is stored (always, without a fused sum). It is not where no other
     /// instruction of Predict or Learn reads it and the sum does not write it: its value can
     /// matter to nothing, and at F = 16 its stores are half the fused pass's.
     pub store_product: bool,
@@ -177,7 +177,7 @@ impl Program {
         self.parts
             .iter()
             .flatten()
-            .filter(|c| c.then_sum.is_some() && !c.store_product)
+            .filter(|c| !c.store_product)
             .map(|c| c.out as usize)
     }
 
